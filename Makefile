@@ -1,0 +1,71 @@
+# microrun: `make` builds build/microrun; `make check` runs every test;
+# `make demo` boots Debian's kernel. See README.md.
+
+CC      ?= gcc
+BUILD   ?= build
+VERSION := 0.1.0
+PREFIX  ?= /usr/local
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -I. -DMR_VERSION='"$(VERSION)"' \
+	     $(WARN) $(CFLAGS) $(SAN_CFLAGS) -MMD -MP
+LDLIBS  := -lpthread
+
+# The VMM: generic core in src/, x86 specifics in src/x86/ and boot/x86/.
+LIB_SRCS := $(filter-out src/main.c, \
+	$(wildcard src/*.c src/x86/*.c boot/*.c boot/x86/*.c devices/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
+
+all: $(BUILD)/microrun guests
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libmicrorun.a: $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(BUILD)/microrun: $(BUILD)/src/main.o $(BUILD)/libmicrorun.a
+	$(CC) $(SAN_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/test_unit: $(UNIT_OBJS) $(BUILD)/libmicrorun.a
+	$(CC) $(SAN_CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs check)
+
+include tests/guests/guests.mk
+
+# --- tests ------------------------------------------------------------
+# check: unit tests, tiny guests on /dev/kvm, the real-kernel early boot,
+# then the unit and tiny-guest tests again under ASan+UBSan.
+check: check-plain check-asan
+
+check-plain: $(BUILD)/microrun $(BUILD)/test_unit guests
+	$(BUILD)/test_unit
+	tests/guests/run.sh $(BUILD)/microrun $(BUILD)/guests
+	tests/realkernel/run.sh $(BUILD)/microrun
+
+ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+check-asan:
+	$(MAKE) BUILD=build/asan SAN_CFLAGS='$(ASAN_FLAGS)' CFLAGS='-O1 -g' \
+		build/asan/microrun build/asan/test_unit guests
+	build/asan/test_unit
+	tests/guests/run.sh build/asan/microrun build/asan/guests
+
+bench: $(BUILD)/microrun guests
+	tests/bench/run.sh $(BUILD)/microrun $(BUILD)/guests
+
+demo: $(BUILD)/microrun
+	tests/realkernel/demo.sh $(BUILD)/microrun
+
+install: $(BUILD)/microrun
+	install -D -m 755 $(BUILD)/microrun $(DESTDIR)$(PREFIX)/bin/microrun
+	install -D -m 644 man/microrun.1 $(DESTDIR)$(PREFIX)/share/man/man1/microrun.1
+
+clean:
+	rm -rf build
+
+.PHONY: all check check-plain check-asan bench demo install clean guests
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

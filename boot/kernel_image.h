@@ -1,0 +1,20 @@
+/* What a kernel loader leaves behind for the boot protocol: where the
+ * kernel sits in guest memory, where to enter it, and the setup header the
+ * zero page is built from. */
+#ifndef MR_KERNEL_IMAGE_H
+#define MR_KERNEL_IMAGE_H
+
+#include <asm/bootparam.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct kernel_image {
+	uint64_t load_addr;         /* lowest guest address the kernel uses */
+	uint64_t end;               /* first address past what it needs to boot */
+	uint64_t entry;             /* 64-bit entry point */
+	struct setup_header hdr;    /* from the bzImage, or made up for an ELF */
+	size_t hdr_len;             /* bytes of hdr the image provided */
+	uint32_t cmdline_max;       /* longest command line it accepts, without NUL */
+};
+
+#endif

@@ -1,0 +1,46 @@
+/* What the generic core asks of an architecture. x86 implements it in
+ * src/x86/; an arm64 port would sit beside it (device tree via libfdt, GIC,
+ * PSCI) without touching the core. */
+#ifndef MR_ARCH_H
+#define MR_ARCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "src/vm.h"
+
+struct boot_request {
+	const char *kernel_path;
+	const char *initrd_path;
+	const char *cmdline;
+};
+
+/* console= for the machine's first serial port, e.g. "console=ttyS0". */
+extern const char arch_default_console[];
+
+extern const struct kvm_cap_need arch_kvm_caps[];
+extern const size_t arch_kvm_ncaps;
+
+/* Where RAM stops below 4 GiB to leave room for device MMIO. */
+uint64_t arch_ram_hole_start(void);
+/* The most vCPUs the machine can describe to the guest. */
+unsigned arch_max_cpus(void);
+
+/* VM-wide set-up before any vCPU exists: interrupt controllers, timers,
+ * the devices on the buses. */
+int arch_vm_init(struct vm *vm) __attribute__((warn_unused_result));
+void arch_vm_destroy(struct vm *vm);
+/* Per-vCPU set-up: CPUID, MSRs, local APIC, FPU. */
+int arch_vcpu_init(struct vm *vm, struct vcpu *v) __attribute__((warn_unused_result));
+/* Loads the kernel and sets the boot vCPU at its entry point. */
+int arch_boot(struct vm *vm, const struct boot_request *req) __attribute__((warn_unused_result));
+
+/* Host input for the guest's console; returns how much it took. When it
+ * took less, vm->input_room_fd becomes readable once there is room again. */
+size_t arch_console_input(struct vm *vm, const uint8_t *buf, size_t len);
+
+/* True when /dev/kvm has no hardware virtualization under it. */
+bool arch_host_emulates_guests(void);
+
+#endif

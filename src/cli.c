@@ -1,0 +1,202 @@
+#include "src/cli.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "src/log.h"
+
+static const char usage_text[] =
+	"Usage: microrun -k KERNEL [options] [--] [program [args...]]\n"
+	"Boot a Linux kernel directly in 64-bit mode on /dev/kvm.\n"
+	"\n"
+	"  -k, --kernel FILE    bzImage or ELF vmlinux to boot (required)\n"
+	"  -i, --initrd FILE    initial ramdisk\n"
+	"  -a, --append TEXT    kernel command line (console=ttyS0 and panic=-1\n"
+	"                       are added unless TEXT sets console= or panic=)\n"
+	"  -m, --memory SIZE    guest RAM, e.g. 512M or 2G (default 1G)\n"
+	"  -c, --cpus N         virtual CPUs (default 1)\n"
+	"      --timeout SEC    end the VM after SEC seconds (exit status 124)\n"
+	"  -v, --verbose        report the VM's set-up and exits on stderr\n"
+	"  -h, --help           show this help\n"
+	"  -V, --version        show the version\n"
+	"\n"
+	"Exit status: 0 guest powered off, 1 microrun failed, 2 bad usage,\n"
+	"121 vCPU failed, 122 guest reset, 123 guest panic, 124 timeout,\n"
+	"128+N ended by signal N. See microrun(1).\n";
+
+enum { OPT_TIMEOUT = 256 };
+
+static const struct option long_options[] = {
+	{ "kernel", required_argument, NULL, 'k' },
+	{ "initrd", required_argument, NULL, 'i' },
+	{ "append", required_argument, NULL, 'a' },
+	{ "memory", required_argument, NULL, 'm' },
+	{ "cpus", required_argument, NULL, 'c' },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int shift_for_suffix(char suffix)
+{
+	switch (toupper((unsigned char)suffix)) {
+	case 'K': return 10;
+	case 'M': return 20;
+	case 'G': return 30;
+	case 'T': return 40;
+	default: return -1;
+	}
+}
+
+int cli_parse_size(const char *text, uint64_t *bytes)
+{
+	char *end;
+	int shift = 20;
+
+	if (!isdigit((unsigned char)text[0]))
+		return -EINVAL;
+	errno = 0;
+	unsigned long long n = strtoull(text, &end, 10);
+	if (errno)
+		return -EINVAL;
+	if (*end) {
+		shift = shift_for_suffix(*end);
+		if (shift < 0 || end[1] != '\0')
+			return -EINVAL;
+	}
+	if (n > (UINT64_MAX >> shift))
+		return -ERANGE;
+	*bytes = (uint64_t)n << shift;
+	return 0;
+}
+
+int cli_parse_seconds(const char *text, uint64_t *ms)
+{
+	uint64_t whole = 0, frac_ms = 0, scale = 100;
+	const char *p = text;
+
+	if (!isdigit((unsigned char)*p))
+		return -EINVAL;
+	for (; isdigit((unsigned char)*p); p++) {
+		if (whole > UINT64_MAX / 10000)
+			return -ERANGE;
+		whole = whole * 10 + (uint64_t)(*p - '0');
+	}
+	if (*p == '.') {
+		for (p++; isdigit((unsigned char)*p); p++, scale /= 10)
+			frac_ms += (uint64_t)(*p - '0') * scale;
+	}
+	if (*p != '\0')
+		return -EINVAL;
+	*ms = whole * 1000 + frac_ms;
+	return 0;
+}
+
+static int parse_cpus(const char *text, unsigned *ncpus)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)text[0]))
+		return -EINVAL;
+	errno = 0;
+	unsigned long n = strtoul(text, &end, 10);
+	if (errno || *end || n < 1 || n > MR_MAX_CPUS)
+		return -EINVAL;
+	*ncpus = (unsigned)n;
+	return 0;
+}
+
+static enum cli_outcome bad_value(const char *option, const char *value, const char *hint)
+{
+	mr_err("%s: invalid value '%s' (%s)", option, value, hint);
+	return CLI_BAD_USAGE;
+}
+
+static enum cli_outcome check_memory(uint64_t bytes, const char *value)
+{
+	if (bytes < MR_MIN_MEM || bytes > MR_MAX_MEM)
+		return bad_value("-m", value, "between 32M and 1T");
+	if (bytes & 0xfffff)
+		return bad_value("-m", value, "a whole number of MiB");
+	return CLI_RUN;
+}
+
+static enum cli_outcome apply_option(int opt, const char *arg, struct mr_config *cfg)
+{
+	switch (opt) {
+	case 'k': cfg->kernel = arg; return CLI_RUN;
+	case 'i': cfg->initrd = arg; return CLI_RUN;
+	case 'a': cfg->append = arg; return CLI_RUN;
+	case 'v': cfg->verbose++; return CLI_RUN;
+	case 'm':
+		if (cli_parse_size(arg, &cfg->mem_bytes))
+			return bad_value("-m", arg, "use a size such as 512M or 2G");
+		return check_memory(cfg->mem_bytes, arg);
+	case 'c':
+		if (parse_cpus(arg, &cfg->ncpus))
+			return bad_value("-c", arg, "a number from 1 to 255");
+		return CLI_RUN;
+	case OPT_TIMEOUT:
+		if (cli_parse_seconds(arg, &cfg->timeout_ms) || cfg->timeout_ms == 0)
+			return bad_value("--timeout", arg, "seconds greater than 0, e.g. 30 or 0.5");
+		return CLI_RUN;
+	case 'h': fputs(usage_text, stdout); return CLI_DONE;
+	case 'V': printf("microrun %s\n", MR_VERSION); return CLI_DONE;
+	default: return CLI_BAD_USAGE;
+	}
+}
+
+/* getopt's own messages carry argv[0] and no hint; ours name the option
+ * exactly as typed. */
+static enum cli_outcome report_bad_option(char **argv, int opt)
+{
+	const char *typed = argv[optind - 1];
+
+	if (opt == ':')
+		mr_err("option '%s' needs a value (see microrun --help)", typed);
+	else if (optopt && strncmp(typed, "--", 2) != 0)
+		mr_err("unknown option '-%c' (see microrun --help)", optopt);
+	else
+		mr_err("unknown option '%s' (see microrun --help)", typed);
+	return CLI_BAD_USAGE;
+}
+
+static void set_defaults(struct mr_config *cfg)
+{
+	*cfg = (struct mr_config){
+		.append = "",
+		.mem_bytes = MR_DEFAULT_MEM,
+		.ncpus = MR_DEFAULT_CPUS,
+	};
+}
+
+enum cli_outcome cli_parse(int argc, char **argv, struct mr_config *cfg)
+{
+	int opt;
+
+	set_defaults(cfg);
+	optind = 0; /* full re-initialisation, so tests can parse repeatedly */
+	opterr = 0;
+	/* '+': stop at the first non-option; the rest belongs to the program. */
+	while ((opt = getopt_long(argc, argv, "+:k:i:a:m:c:vhV", long_options, NULL)) != -1) {
+		if (opt == '?' || opt == ':')
+			return report_bad_option(argv, opt);
+		enum cli_outcome r = apply_option(opt, optarg, cfg);
+		if (r != CLI_RUN)
+			return r;
+	}
+	cfg->program = argv + optind;
+	cfg->program_argc = argc - optind;
+	if (!cfg->kernel) {
+		mr_err("no kernel given: use -k FILE (see microrun --help)");
+		return CLI_BAD_USAGE;
+	}
+	return CLI_RUN;
+}

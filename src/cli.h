@@ -1,0 +1,38 @@
+/* The command line of microrun itself. */
+#ifndef MR_CLI_H
+#define MR_CLI_H
+
+#include <stdint.h>
+
+struct mr_config {
+	const char *kernel;
+	const char *initrd;     /* NULL: none */
+	const char *append;     /* user's kernel command line, "" if none */
+	uint64_t mem_bytes;
+	unsigned ncpus;
+	uint64_t timeout_ms;    /* 0: no timeout */
+	int verbose;
+	char **program;         /* program and its arguments, NULL-terminated */
+	int program_argc;
+};
+
+#define MR_DEFAULT_MEM   (1024ULL << 20)
+#define MR_DEFAULT_CPUS  1
+#define MR_MIN_MEM       (32ULL << 20)
+#define MR_MAX_MEM       (1ULL << 40)
+#define MR_MAX_CPUS      255
+
+enum cli_outcome {
+	CLI_RUN,        /* config filled in: go */
+	CLI_DONE,       /* --help or --version printed */
+	CLI_BAD_USAGE,  /* message printed on stderr */
+};
+
+enum cli_outcome cli_parse(int argc, char **argv, struct mr_config *cfg);
+
+/* "512M", "2G", "1048576K", "1T"; a bare number means MiB, as in QEMU's -m. */
+int cli_parse_size(const char *text, uint64_t *bytes) __attribute__((warn_unused_result));
+/* Seconds, with an optional fraction: "30", "0.5". */
+int cli_parse_seconds(const char *text, uint64_t *ms) __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,77 @@
+#include "src/console.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Printed by Linux's panic(); with panic=-1 a reset follows, which this
+ * tells apart from a requested reboot. */
+static const char panic_banner[] = "Kernel panic - not syncing";
+
+void console_init(struct console *c, int out_fd, void (*on_closed)(void *), void *ctx)
+{
+	memset(c, 0, sizeof(*c));
+	c->out_fd = out_fd;
+	c->on_closed = on_closed;
+	c->ctx = ctx;
+	pthread_mutex_init(&c->lock, NULL);
+}
+
+static void write_out(struct console *c)
+{
+	const uint8_t *p = c->buf;
+	size_t left = c->len;
+
+	c->len = 0;
+	while (left && !c->closed) {
+		ssize_t n = write(c->out_fd, p, left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			/* EPIPE (the reader left) or worse: nowhere to put
+			 * guest output any more, which ends the run. */
+			c->closed = true;
+			c->on_closed(c->ctx);
+			return;
+		}
+		p += n;
+		left -= (size_t)n;
+	}
+}
+
+static void watch_line(struct console *c, uint8_t byte)
+{
+	if (byte == '\n') {
+		c->line[c->line_len] = '\0';
+		if (strstr(c->line, panic_banner))
+			c->panicked = true;
+		c->line_len = 0;
+	} else if (c->line_len < CONSOLE_LINE - 1) {
+		c->line[c->line_len++] = byte ? (char)byte : ' ';
+	}
+}
+
+void console_put(struct console *c, uint8_t byte)
+{
+	pthread_mutex_lock(&c->lock);
+	c->buf[c->len++] = byte;
+	watch_line(c, byte);
+	if (byte == '\n' || c->len == CONSOLE_BUF)
+		write_out(c);
+	pthread_mutex_unlock(&c->lock);
+}
+
+void console_flush(struct console *c)
+{
+	pthread_mutex_lock(&c->lock);
+	write_out(c);
+	pthread_mutex_unlock(&c->lock);
+}
+
+bool console_saw_panic(struct console *c)
+{
+	pthread_mutex_lock(&c->lock);
+	bool p = c->panicked;
+	pthread_mutex_unlock(&c->lock);
+	return p;
+}

@@ -1,0 +1,33 @@
+/* The host end of the guest's console: guest bytes to stdout, buffered a
+ * line at a time; the panic banner noticed on the way; a closed stdout
+ * reported once. */
+#ifndef MR_CONSOLE_H
+#define MR_CONSOLE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONSOLE_BUF 4096
+#define CONSOLE_LINE 256
+
+struct console {
+	int out_fd;
+	pthread_mutex_t lock;
+	uint8_t buf[CONSOLE_BUF];
+	size_t len;
+	char line[CONSOLE_LINE];  /* start of the current line, for the banner */
+	size_t line_len;
+	bool panicked;
+	bool closed;
+	void (*on_closed)(void *ctx);  /* stdout went away (EPIPE) */
+	void *ctx;
+};
+
+void console_init(struct console *c, int out_fd, void (*on_closed)(void *), void *ctx);
+void console_put(struct console *c, uint8_t byte);
+void console_flush(struct console *c);
+bool console_saw_panic(struct console *c);
+
+#endif

@@ -1,0 +1,16 @@
+/* microrun's exit statuses; man/microrun.1 and README.md list the same. */
+#ifndef MR_EXIT_STATUS_H
+#define MR_EXIT_STATUS_H
+
+enum mr_exit_status {
+	MR_EXIT_OK = 0,            /* guest powered off */
+	MR_EXIT_ERROR = 1,         /* microrun failed: kernel, /dev/kvm, memory */
+	MR_EXIT_USAGE = 2,         /* bad command line */
+	MR_EXIT_VCPU_FAILED = 121, /* KVM could not run the guest any further */
+	MR_EXIT_GUEST_RESET = 122, /* guest reset or rebooted (i8042, triple fault) */
+	MR_EXIT_GUEST_PANIC = 123, /* guest kernel panicked */
+	MR_EXIT_TIMEOUT = 124,     /* --timeout expired, as timeout(1) */
+	MR_EXIT_SIGNAL_BASE = 128, /* + signal number: ended by that signal */
+};
+
+#endif

@@ -1,0 +1,100 @@
+/* microrun: run a Linux kernel like any other program. */
+#include <signal.h>
+#include <stdlib.h>
+
+#include "src/arch.h"
+#include "src/cli.h"
+#include "src/cmdline.h"
+#include "src/exit_status.h"
+#include "src/log.h"
+#include "src/supervisor.h"
+#include "src/term.h"
+#include "src/vcpu.h"
+#include "src/vm.h"
+
+static int exit_status(const struct outcome *o, bool panicked)
+{
+	if (o->signal)
+		return MR_EXIT_SIGNAL_BASE + o->signal;
+	if (o->timed_out && o->end == VM_END_STOPPED)
+		return MR_EXIT_TIMEOUT;
+	switch (o->end) {
+	case VM_END_POWEROFF: return MR_EXIT_OK;
+	case VM_END_RESET: return panicked ? MR_EXIT_GUEST_PANIC : MR_EXIT_GUEST_RESET;
+	case VM_END_VCPU_FAILED: return panicked ? MR_EXIT_GUEST_PANIC : MR_EXIT_VCPU_FAILED;
+	case VM_END_STDOUT_CLOSED: return MR_EXIT_SIGNAL_BASE + SIGPIPE;
+	default: return MR_EXIT_ERROR;
+	}
+}
+
+static void report_end(int status, const struct mr_config *cfg)
+{
+	if (status == MR_EXIT_TIMEOUT)
+		mr_err("timeout: the VM ran longer than --timeout %llu.%03llu s",
+		       (unsigned long long)(cfg->timeout_ms / 1000),
+		       (unsigned long long)(cfg->timeout_ms % 1000));
+	else if (status == MR_EXIT_GUEST_PANIC)
+		mr_info("the guest kernel panicked");
+	else if (status == MR_EXIT_GUEST_RESET)
+		mr_info("the guest reset");
+}
+
+static void warn_if_emulated(void)
+{
+	if (arch_host_emulates_guests())
+		mr_warn("no vmx or svm in /proc/cpuinfo: /dev/kvm here emulates guest code, "
+			"so the guest will run slowly and may stop at instructions it "
+			"cannot emulate");
+}
+
+static int run(struct vm *vm, const struct mr_config *cfg)
+{
+	struct outcome o;
+	warn_if_emulated();
+	int r = vcpus_start(vm);
+
+	term_enter();
+	if (!r)
+		r = supervise(vm, cfg->timeout_ms, &o);
+	vm_request_end(vm, VM_END_STOPPED);
+	vcpus_stop(vm);
+	console_flush(&vm->console);
+	term_restore();
+	if (r)
+		return MR_EXIT_ERROR;
+	vcpus_report_exits(vm);
+	int status = exit_status(&o, console_saw_panic(&vm->console));
+	report_end(status, cfg);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct mr_config cfg;
+	struct vm vm;
+
+	switch (cli_parse(argc, argv, &cfg)) {
+	case CLI_DONE: return MR_EXIT_OK;
+	case CLI_BAD_USAGE: return MR_EXIT_USAGE;
+	case CLI_RUN: break;
+	}
+	mr_verbose = cfg.verbose;
+	if (cfg.program_argc > 0) {
+		mr_err("running a program in the guest is not implemented yet: '%s' "
+		       "(boot the kernel without one)", cfg.program[0]);
+		return MR_EXIT_USAGE;
+	}
+	const char *const defaults[] = { arch_default_console, "panic=-1", NULL };
+	char *cmdline = cmdline_compose(cfg.append, defaults);
+	if (!cmdline || supervisor_block_signals())
+		return MR_EXIT_ERROR;
+	mr_info("command line: %s", cmdline);
+	const struct vm_params params = {
+		.kernel = cfg.kernel, .initrd = cfg.initrd, .cmdline = cmdline,
+		.mem_bytes = cfg.mem_bytes, .ncpus = cfg.ncpus,
+	};
+	int status = vm_create(&vm, &params) ? MR_EXIT_ERROR : run(&vm, &cfg);
+	vm_destroy(&vm);
+	free(cmdline);
+	return status;
+}

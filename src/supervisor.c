@@ -1,0 +1,155 @@
+#include "src/supervisor.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "src/arch.h"
+#include "src/log.h"
+
+static const int ending_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+
+static void ending_set(sigset_t *set)
+{
+	sigemptyset(set);
+	for (size_t i = 0; i < sizeof(ending_signals) / sizeof(ending_signals[0]); i++)
+		sigaddset(set, ending_signals[i]);
+}
+
+int supervisor_block_signals(void)
+{
+	sigset_t set;
+
+	ending_set(&set);
+	/* A closed stdout shows up as EPIPE from write(), handled there. */
+	signal(SIGPIPE, SIG_IGN);
+	return -pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+/* Host input waiting for room in the guest's console. */
+struct input {
+	uint8_t buf[256];
+	size_t off, len;
+	bool open;
+};
+
+enum { FD_END, FD_SIGNAL, FD_TIMER, FD_STDIN, FD_ROOM, NUM_FDS };
+
+static int open_timer(uint64_t timeout_ms)
+{
+	if (!timeout_ms)
+		return -1;
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	struct itimerspec its = {
+		.it_value = { .tv_sec = (time_t)(timeout_ms / 1000),
+			      .tv_nsec = (long)(timeout_ms % 1000) * 1000000 },
+	};
+	if (fd >= 0 && timerfd_settime(fd, 0, &its, NULL) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void drain(int fd)
+{
+	uint64_t v;
+	ssize_t r = read(fd, &v, sizeof(v));
+	(void)r; /* only the wake-up matters */
+}
+
+static void push_input(struct vm *vm, struct input *in)
+{
+	in->off += arch_console_input(vm, in->buf + in->off, in->len - in->off);
+	if (in->off == in->len)
+		in->off = in->len = 0;
+}
+
+static void read_stdin(struct vm *vm, struct input *in)
+{
+	ssize_t n = read(STDIN_FILENO, in->buf, sizeof(in->buf));
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		in->open = false; /* end of input: the guest just gets no more */
+		return;
+	}
+	in->off = 0;
+	in->len = (size_t)n;
+	push_input(vm, in);
+}
+
+static int read_signal(int fd)
+{
+	struct signalfd_siginfo si;
+
+	return read(fd, &si, sizeof(si)) == sizeof(si) ? (int)si.ssi_signo : SIGTERM;
+}
+
+static void set_poll(struct pollfd *p, const struct input *in)
+{
+	/* Read stdin only when the console has swallowed what came before. */
+	p[FD_STDIN].fd = in->open && in->len == 0 ? STDIN_FILENO : -1;
+	p[FD_ROOM].fd = in->len ? p[FD_ROOM].fd : -1;
+}
+
+static int wait_loop(struct vm *vm, struct pollfd *p, struct outcome *out)
+{
+	struct input in = { .open = true };
+	int room_fd = p[FD_ROOM].fd;
+
+	for (;;) {
+		p[FD_ROOM].fd = room_fd;
+		set_poll(p, &in);
+		if (poll(p, NUM_FDS, -1) < 0 && errno != EINTR)
+			return -errno;
+		if (p[FD_END].revents)
+			return 0;
+		if (p[FD_SIGNAL].revents) {
+			out->signal = read_signal(p[FD_SIGNAL].fd);
+			return 0;
+		}
+		if (p[FD_TIMER].revents) {
+			out->timed_out = true;
+			return 0;
+		}
+		if (p[FD_ROOM].revents) {
+			drain(room_fd);
+			push_input(vm, &in);
+		}
+		if (p[FD_STDIN].revents)
+			read_stdin(vm, &in);
+	}
+}
+
+int supervise(struct vm *vm, uint64_t timeout_ms, struct outcome *out)
+{
+	sigset_t set;
+	struct pollfd p[NUM_FDS];
+
+	ending_set(&set);
+	for (int i = 0; i < NUM_FDS; i++)
+		p[i] = (struct pollfd){ .fd = -1, .events = POLLIN };
+	p[FD_END].fd = vm->end_fd;
+	p[FD_SIGNAL].fd = signalfd(-1, &set, SFD_CLOEXEC);
+	p[FD_TIMER].fd = open_timer(timeout_ms);
+	p[FD_ROOM].fd = vm->input_room_fd;
+	if (p[FD_SIGNAL].fd < 0 || (timeout_ms && p[FD_TIMER].fd < 0)) {
+		mr_err("cannot set up signal or timer handling: %s", strerror(errno));
+		return -errno;
+	}
+	*out = (struct outcome){ 0 };
+	int r = wait_loop(vm, p, out);
+	/* Whatever ended the wait, the vCPUs must now stop. */
+	vm_request_end(vm, VM_END_STOPPED);
+	out->end = vm_end_reason(vm);
+	close(p[FD_SIGNAL].fd);
+	if (p[FD_TIMER].fd >= 0)
+		close(p[FD_TIMER].fd);
+	return r;
+}

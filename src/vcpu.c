@@ -1,0 +1,234 @@
+#include "src/vcpu.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "src/log.h"
+#include "src/arch.h"
+
+#define KICK_SIGNAL SIGUSR1
+
+enum { EXIT_CONTINUE, EXIT_STOP };
+typedef int exit_handler(struct vcpu *v);
+
+static int exit_io(struct vcpu *v)
+{
+	struct kvm_run *r = v->run;
+	uint8_t *data = (uint8_t *)r + r->io.data_offset;
+
+	/* String instructions (rep outsb) arrive as `count` accesses. */
+	for (uint32_t i = 0; i < r->io.count; i++, data += r->io.size)
+		bus_access(&v->vm->pio, r->io.port, data, r->io.size,
+			   r->io.direction == KVM_EXIT_IO_OUT);
+	return EXIT_CONTINUE;
+}
+
+static int exit_mmio(struct vcpu *v)
+{
+	struct kvm_run *r = v->run;
+
+	bus_access(&v->vm->mmio, r->mmio.phys_addr, r->mmio.data, r->mmio.len, r->mmio.is_write);
+	return EXIT_CONTINUE;
+}
+
+static int exit_continue(struct vcpu *v)
+{
+	(void)v;
+	return EXIT_CONTINUE;
+}
+
+/* A triple fault: on a PC the chipset turns it into a reset. */
+static int exit_shutdown(struct vcpu *v)
+{
+	mr_info("vCPU %u: triple fault", v->id);
+	vm_request_end(v->vm, VM_END_RESET);
+	return EXIT_STOP;
+}
+
+static uint64_t guest_rip(struct vcpu *v)
+{
+	struct kvm_regs regs;
+
+	return ioctl(v->fd, KVM_GET_REGS, &regs) == 0 ? regs.rip : 0;
+}
+
+static int exit_internal_error(struct vcpu *v)
+{
+	uint32_t sub = v->run->internal.suberror;
+
+	mr_err("vCPU %u stopped: KVM could not %s at RIP 0x%llx (KVM_EXIT_INTERNAL_ERROR, "
+	       "suberror %u)%s", v->id,
+	       sub == KVM_INTERNAL_ERROR_EMULATION ? "emulate an instruction" : "continue",
+	       (unsigned long long)guest_rip(v), sub,
+	       arch_host_emulates_guests() ? "; this host's /dev/kvm emulates guest code and "
+	       "lacks some instructions (no vmx/svm)" : "");
+	vm_request_end(v->vm, VM_END_VCPU_FAILED);
+	return EXIT_STOP;
+}
+
+static int exit_fail_entry(struct vcpu *v)
+{
+	mr_err("vCPU %u: the CPU refused to enter the guest (hardware reason 0x%llx)", v->id,
+	       (unsigned long long)v->run->fail_entry.hardware_entry_failure_reason);
+	vm_request_end(v->vm, VM_END_VCPU_FAILED);
+	return EXIT_STOP;
+}
+
+static int exit_system_event(struct vcpu *v)
+{
+	switch (v->run->system_event.type) {
+	case KVM_SYSTEM_EVENT_SHUTDOWN: vm_request_end(v->vm, VM_END_POWEROFF); break;
+	case KVM_SYSTEM_EVENT_RESET: vm_request_end(v->vm, VM_END_RESET); break;
+	default: vm_request_end(v->vm, VM_END_VCPU_FAILED); break;
+	}
+	return EXIT_STOP;
+}
+
+static exit_handler *const exit_handlers[] = {
+	[KVM_EXIT_IO] = exit_io,
+	[KVM_EXIT_MMIO] = exit_mmio,
+	[KVM_EXIT_HLT] = exit_continue,
+	[KVM_EXIT_INTR] = exit_continue,
+	[KVM_EXIT_SHUTDOWN] = exit_shutdown,
+	[KVM_EXIT_INTERNAL_ERROR] = exit_internal_error,
+	[KVM_EXIT_FAIL_ENTRY] = exit_fail_entry,
+	[KVM_EXIT_SYSTEM_EVENT] = exit_system_event,
+};
+#define NUM_HANDLERS (sizeof(exit_handlers) / sizeof(exit_handlers[0]))
+
+static const char *const exit_names[] = {
+	[KVM_EXIT_IO] = "io",
+	[KVM_EXIT_MMIO] = "mmio",
+	[KVM_EXIT_HLT] = "hlt",
+	[KVM_EXIT_INTR] = "intr",
+	[KVM_EXIT_SHUTDOWN] = "shutdown",
+	[KVM_EXIT_INTERNAL_ERROR] = "internal-error",
+	[KVM_EXIT_FAIL_ENTRY] = "fail-entry",
+	[KVM_EXIT_SYSTEM_EVENT] = "system-event",
+};
+
+static int run_failed(struct vcpu *v, int err)
+{
+	if (err == EFAULT)
+		mr_err("vCPU %u: guest memory could not be accessed (was the kernel or initrd "
+		       "file truncated while the VM ran?)", v->id);
+	else
+		mr_err("vCPU %u: KVM_RUN failed: %s", v->id, strerror(err));
+	vm_request_end(v->vm, VM_END_VCPU_FAILED);
+	return EXIT_STOP;
+}
+
+static int run_once(struct vcpu *v)
+{
+	if (ioctl(v->fd, KVM_RUN, 0) < 0)
+		return errno == EINTR || errno == EAGAIN ? EXIT_CONTINUE : run_failed(v, errno);
+	uint32_t reason = v->run->exit_reason;
+	if (reason < NUM_HANDLERS && exit_handlers[reason]) {
+		v->exits[reason]++;
+		return exit_handlers[reason](v);
+	}
+	mr_err("vCPU %u: unexpected KVM exit reason %u", v->id, reason);
+	vm_request_end(v->vm, VM_END_VCPU_FAILED);
+	return EXIT_STOP;
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *v = arg;
+	sigset_t kick;
+
+	sigemptyset(&kick);
+	sigaddset(&kick, KICK_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+	while (vm_end_reason(v->vm) == VM_RUNNING && run_once(v) == EXIT_CONTINUE)
+		;
+	return NULL;
+}
+
+int vcpus_create(struct vm *vm, unsigned ncpus)
+{
+	vm->vcpus = calloc(ncpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		return -ENOMEM;
+	vm->ncpus = ncpus;
+	for (unsigned i = 0; i < ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		*v = (struct vcpu){ .vm = vm, .id = i };
+		v->fd = kvm_create_vcpu(&vm->kvm, i, &v->run);
+		if (v->fd < 0)
+			return v->fd;
+	}
+	return 0;
+}
+
+/* Interrupts KVM_RUN; does nothing else. */
+static void on_kick(int sig)
+{
+	(void)sig;
+}
+
+int vcpus_start(struct vm *vm)
+{
+	struct sigaction sa = { .sa_handler = on_kick }; /* no SA_RESTART */
+
+	sigaction(KICK_SIGNAL, &sa, NULL);
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		int r = pthread_create(&vm->vcpus[i].thread, NULL, vcpu_thread, &vm->vcpus[i]);
+		if (r) {
+			mr_err("cannot start vCPU thread %u: %s", i, strerror(r));
+			return -r;
+		}
+		vm->vcpus[i].started = true;
+	}
+	return 0;
+}
+
+void vcpus_stop(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		if (!v->started)
+			continue;
+		/* Either KVM_RUN is interrupted by the signal, or it has not
+		 * begun yet and returns at once because of immediate_exit. */
+		v->run->immediate_exit = 1;
+		pthread_kill(v->thread, KICK_SIGNAL);
+	}
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		if (vm->vcpus[i].started)
+			pthread_join(vm->vcpus[i].thread, NULL);
+		vm->vcpus[i].started = false;
+	}
+}
+
+void vcpus_destroy(struct vm *vm)
+{
+	for (unsigned i = 0; vm->vcpus && i < vm->ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		if (v->run)
+			munmap(v->run, vm->kvm.run_size);
+		if (v->fd > 0)
+			close(v->fd);
+	}
+	free(vm->vcpus);
+	vm->vcpus = NULL;
+}
+
+void vcpus_report_exits(struct vm *vm)
+{
+	for (size_t reason = 0; reason < NUM_HANDLERS; reason++) {
+		uint64_t n = 0;
+		for (unsigned i = 0; i < vm->ncpus; i++)
+			n += vm->vcpus[i].exits[reason];
+		if (n)
+			mr_info("exits: %s %llu", exit_names[reason], (unsigned long long)n);
+	}
+	mr_info("exits: unhandled port I/O %llu, unhandled MMIO %llu",
+		(unsigned long long)atomic_load(&vm->pio.unhandled),
+		(unsigned long long)atomic_load(&vm->mmio.unhandled));
+}

@@ -1,0 +1,14 @@
+/* vCPU threads: each runs KVM_RUN and dispatches its exits. */
+#ifndef MR_VCPU_H
+#define MR_VCPU_H
+
+#include "src/vm.h"
+
+int vcpus_create(struct vm *vm, unsigned ncpus) __attribute__((warn_unused_result));
+int vcpus_start(struct vm *vm) __attribute__((warn_unused_result));
+/* Kicks every vCPU out of KVM_RUN and joins its thread. */
+void vcpus_stop(struct vm *vm);
+void vcpus_destroy(struct vm *vm);
+void vcpus_report_exits(struct vm *vm);
+
+#endif

@@ -1,0 +1,110 @@
+#include "src/vm.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "src/arch.h"
+#include "src/log.h"
+#include "src/vcpu.h"
+
+static int check_cpus(const struct vm *vm, unsigned ncpus)
+{
+	unsigned max = arch_max_cpus();
+	int kvm_max = kvm_max_vcpus(&vm->kvm);
+
+	if (kvm_max > 0 && (unsigned)kvm_max < max)
+		max = (unsigned)kvm_max;
+	if (ncpus > max) {
+		mr_err("-c %u: this machine supports at most %u vCPUs", ncpus, max);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int create_memory(struct vm *vm, uint64_t bytes)
+{
+	int r = gmem_create(&vm->mem, bytes, arch_ram_hole_start());
+
+	if (r)
+		mr_err("cannot reserve %llu MiB of guest memory: %s",
+		       (unsigned long long)(bytes >> 20), strerror(-r));
+	return r;
+}
+
+static int create_vcpus(struct vm *vm, unsigned ncpus)
+{
+	int r = vcpus_create(vm, ncpus);
+
+	for (unsigned i = 0; !r && i < ncpus; i++)
+		r = arch_vcpu_init(vm, &vm->vcpus[i]);
+	return r;
+}
+
+static void on_stdout_closed(void *ctx)
+{
+	vm_request_end(ctx, VM_END_STDOUT_CLOSED);
+}
+
+static int create_events(struct vm *vm)
+{
+	vm->end_fd = eventfd(0, EFD_CLOEXEC);
+	vm->input_room_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	console_init(&vm->console, STDOUT_FILENO, on_stdout_closed, vm);
+	return vm->end_fd < 0 || vm->input_room_fd < 0 ? -errno : 0;
+}
+
+/* One call per piece, in the order KVM requires: the VM, interrupt
+ * controllers before vCPUs, the guest image, and RAM made visible last. */
+int vm_create(struct vm *vm, const struct vm_params *p)
+{
+	const struct boot_request req = {
+		.kernel_path = p->kernel, .initrd_path = p->initrd, .cmdline = p->cmdline,
+	};
+	int r;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->end_fd = vm->input_room_fd = vm->kvm.dev_fd = vm->kvm.vm_fd = -1;
+	if ((r = create_events(vm)) ||
+	    (r = kvm_open_vm(&vm->kvm, arch_kvm_caps, arch_kvm_ncaps)) ||
+	    (r = check_cpus(vm, p->ncpus)) ||
+	    (r = create_memory(vm, p->mem_bytes)) ||
+	    (r = arch_vm_init(vm)) ||
+	    (r = create_vcpus(vm, p->ncpus)) ||
+	    (r = arch_boot(vm, &req)))
+		return r;
+	return kvm_map_memory(&vm->kvm, &vm->mem);
+}
+
+void vm_destroy(struct vm *vm)
+{
+	vcpus_destroy(vm);
+	arch_vm_destroy(vm);
+	gmem_destroy(&vm->mem);
+	kvm_close(&vm->kvm);
+	if (vm->end_fd >= 0)
+		close(vm->end_fd);
+	if (vm->input_room_fd >= 0)
+		close(vm->input_room_fd);
+}
+
+void vm_request_end(struct vm *vm, enum vm_end why)
+{
+	int running = VM_RUNNING;
+	uint64_t one = 1;
+
+	if (!atomic_compare_exchange_strong(&vm->end, &running, (int)why))
+		return;
+	ssize_t r = write(vm->end_fd, &one, sizeof(one));
+	(void)r; /* cannot fail short of a bad fd; the flag is set anyway */
+}
+
+void vm_set_irq(struct vm *vm, unsigned irq, bool level)
+{
+	struct kvm_irq_level line = { .irq = irq, .level = level };
+
+	if (ioctl(vm->kvm.vm_fd, KVM_IRQ_LINE, &line) < 0)
+		mr_info("KVM_IRQ_LINE %u failed", irq);
+}

@@ -1,0 +1,71 @@
+/* The virtual machine: KVM handles, RAM, buses, vCPUs, and how it ends. */
+#ifndef MR_VM_H
+#define MR_VM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "src/bus.h"
+#include "src/console.h"
+#include "src/guest_mem.h"
+#include "src/kvm.h"
+
+/* Why the guest stopped, as the vCPUs and devices see it; the first
+ * reported wins. */
+enum vm_end {
+	VM_RUNNING = 0,
+	VM_END_POWEROFF,
+	VM_END_RESET,
+	VM_END_VCPU_FAILED,
+	VM_END_STDOUT_CLOSED,
+	VM_END_STOPPED,       /* microrun decided: timeout or signal */
+};
+
+struct vcpu {
+	struct vm *vm;
+	unsigned id;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool started;
+	uint64_t exits[64];   /* by KVM_EXIT_* reason, for -v */
+};
+
+struct arch_vm;
+
+struct vm {
+	struct kvm kvm;
+	struct arch_vm *arch;
+	struct guest_mem mem;
+	struct bus pio, mmio;
+	struct console console;
+	struct vcpu *vcpus;
+	unsigned ncpus;
+	atomic_int end;
+	int end_fd;           /* eventfd: readable once `end` is set */
+	int input_room_fd;    /* eventfd: the console can take input again */
+};
+
+struct vm_params {
+	const char *kernel, *initrd, *cmdline;
+	uint64_t mem_bytes;
+	unsigned ncpus;
+};
+
+/* Builds the whole machine, ready for its vCPUs to start; on failure,
+ * what went wrong has been reported and vm_destroy() cleans up. */
+int vm_create(struct vm *vm, const struct vm_params *p) __attribute__((warn_unused_result));
+void vm_destroy(struct vm *vm);
+
+/* Records why the VM ends (first caller wins) and wakes the main loop. */
+void vm_request_end(struct vm *vm, enum vm_end why);
+static inline enum vm_end vm_end_reason(struct vm *vm)
+{
+	return (enum vm_end)atomic_load(&vm->end);
+}
+
+/* Raise or lower an interrupt line of the in-kernel interrupt controller. */
+void vm_set_irq(struct vm *vm, unsigned irq, bool level);
+
+#endif

@@ -1,0 +1,19 @@
+#include <stdlib.h>
+
+#include "tests/unit/suites.h"
+
+int main(void)
+{
+	Suite *(*const suites[])(void) = {
+		uart16550_suite,
+		mptable_suite,
+	};
+	SRunner *sr = srunner_create(NULL);
+
+	for (size_t i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
+		srunner_add_suite(sr, suites[i]());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
