@@ -59,6 +59,12 @@ bench: $(BUILD)/microrun guests
 demo: $(BUILD)/microrun
 	tests/realkernel/demo.sh $(BUILD)/microrun
 
+# Debian packages for building and testing, as listed in .ci/packages.
+deps:
+	@pkgs="$$(grep -v '^#' .ci/packages)"; \
+	sudo=; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+	$$sudo apt-get update -q && $$sudo apt-get install -y -q --no-install-recommends $$pkgs
+
 install: $(BUILD)/microrun
 	install -D -m 755 $(BUILD)/microrun $(DESTDIR)$(PREFIX)/bin/microrun
 	install -D -m 644 man/microrun.1 $(DESTDIR)$(PREFIX)/share/man/man1/microrun.1
@@ -66,6 +72,6 @@ install: $(BUILD)/microrun
 clean:
 	rm -rf build
 
-.PHONY: all check check-plain check-asan bench demo install clean guests
+.PHONY: all check check-plain check-asan bench demo deps install clean guests
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -67,8 +67,19 @@ out_empty() {
 	[ ! -s "$D/out" ] || fail "stdout not empty"
 }
 
-err_empty() {
-	[ ! -s "$D/err" ] || fail "stderr not empty"
+# err_quiet: nothing on stderr. One exception: on a host whose CPU has
+# neither vmx nor svm (/dev/kvm then emulates guest code, see
+# /work/shared/docs/kvm-here.md) microrun is expected to warn about that on
+# stderr, so a "microrun: warning: ..." line naming vmx/svm is allowed there.
+HOST_LACKS_VTX=0
+grep -qwE 'vmx|svm' /proc/cpuinfo 2>/dev/null || HOST_LACKS_VTX=1
+err_quiet() {
+	local rest=$D/err
+	if [ "$HOST_LACKS_VTX" = 1 ]; then
+		rest=$D/err-rest
+		grep -vE '^microrun: warning: .*(vmx|svm)' "$D/err" >"$rest"
+	fi
+	[ ! -s "$rest" ] || fail "stderr not empty"
 }
 
 # err_message [WORD]: stderr starts with "microrun:" (naming WORD if given)
@@ -141,8 +152,8 @@ t_bootcheck_256m() {
 	mr -v -m 256M -a 'foo=bar quiet' -k "$G/$1"
 	status_is 122
 	bootcheck_expect "$E820_256M"
-	grep -q '^microrun: command line: foo=bar quiet' "$D/err" ||
-		fail "command line does not start with the -a text 'foo=bar quiet'"
+	grep -qE '^microrun: command line: (.* )?foo=bar quiet( |$)' "$D/err" ||
+		fail "command line lacks the -a text 'foo=bar quiet'"
 }
 
 t_bootcheck_4g() {
@@ -152,18 +163,21 @@ t_bootcheck_4g() {
 	bootcheck_expect "$E820_4G"
 }
 
-# t_bootcheck_initrd KERNEL CONTENT SHOWN: SHOWN is what bootcheck prints
-# of CONTENT (up to 16 bytes, up to the first newline)
+# t_bootcheck_initrd KERNEL short|long: bootcheck prints up to 16 bytes of
+# the initrd, stopping at the first newline
 t_bootcheck_initrd() {
-	local size addr
+	local size addr shown
 	need "$G/$1"
-	printf '%s' "$2" >"$D/initrd"
+	case $2 in
+	short) printf 'tiny\nrest\n' >"$D/initrd"; shown=tiny ;;
+	long) printf 'initrd:0123456789abcdef' >"$D/initrd"; shown=initrd:012345678 ;;
+	esac
 	size=$(wc -c <"$D/initrd")
 	mr -v -m 256M -i "$D/initrd" -k "$G/$1"
 	status_is 122
 	bootcheck_expect "$E820_256M" \
-		"^bootcheck: initrd 0x[0-9a-f]+ size $size first $3\$" \
-		"bootcheck: initrd 0x<addr> size $size first $3"
+		"^bootcheck: initrd 0x[0-9a-f]+ size $size first $shown\$" \
+		"bootcheck: initrd 0x<addr> size $size first $shown"
 	# the setup header asks for initrd_addr_max 0x7fffffff
 	addr=$(sed -n 's/^bootcheck: initrd 0x\([0-9a-f]*\) .*/\1/p' "$D/out")
 	if [ -n "$addr" ] && (( 0x$addr + size - 1 > 0x7fffffff )); then
@@ -178,7 +192,7 @@ t_hello() {
 	mr -k "$G/$1"
 	status_is 122
 	out_is $'hello from the guest\n'
-	err_empty
+	err_quiet
 }
 
 t_panic() {
@@ -227,7 +241,9 @@ t_signal() {
 		kill -s "$2" "$pid"
 	else
 		fail "guest did not print 'ready' within ${LIMIT}s"
-		[ -z "$pid" ] || kill -s KILL "$pid" 2>/dev/null
+		# still running (hung)? then do not wait for the time limit
+		[ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null ||
+			kill -s KILL "$pid"
 	fi
 	wait "$bg"
 	st=$?
@@ -245,7 +261,7 @@ t_spin() {
 	[ "$st" != 137 ] || fail "microrun kept running ${SPIN_LIMIT}s after its stdout closed"
 	status_is 141
 	out_is $'line 0\nline 1\nline 2\n'
-	err_empty
+	err_quiet
 }
 
 t_echo() {
@@ -317,10 +333,9 @@ for k in bootcheck.elf bootcheck.bzImage; do
 		t_bootcheck_4g "$k"
 done
 add "bootcheck.elf -i FILE: initrd size and first bytes (up to newline)" \
-	t_bootcheck_initrd bootcheck.elf $'tiny\nrest\n' tiny
+	t_bootcheck_initrd bootcheck.elf short
 add "bootcheck.bzImage -i FILE: initrd size and first 16 bytes" \
-	t_bootcheck_initrd bootcheck.bzImage 'initrd:0123456789abcdef' \
-	'initrd:012345678'
+	t_bootcheck_initrd bootcheck.bzImage long
 for f in elf bzImage; do
 	add "hello.$f: exact stdout, silent stderr, status 122" t_hello "hello.$f"
 	add "panic.$f: status 123" t_panic "panic.$f"

@@ -14,6 +14,8 @@
 # Output is TAP-like; the last line counts passed/failed/skipped. Exit 1 if
 # anything failed. Without Debian's kernel (no apt, no download, empty
 # cache) everything is reported skipped and the exit status is 0.
+# MICRORUN_CACHE overrides the kernel cache (see kernel.sh);
+# MICRORUN_TEST_KEEP=1 keeps the boots' output.
 set -u -o pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -203,7 +205,7 @@ check_cmdline() {
 	else
 		pass "$name: kernel's 'Command line:' equals microrun's: $k"
 	fi
-	# microrun adds console=ttyS0 panic=-1 after the user's text.
+	# microrun adds console=ttyS0 panic=-1 to the user's text.
 	local w missing=()
 	for w in $USER_APPEND console=ttyS0 panic=-1; do
 		[[ " $k " == *" $w "* ]] || missing+=("$w")
@@ -335,7 +337,12 @@ main() {
 		exit 0
 	fi
 	tmp=$(mktemp -d) || exit 1
-	trap 'rm -rf "$tmp"' EXIT
+	# MICRORUN_TEST_KEEP=1 keeps every boot's stdout/stderr for a look.
+	if [[ -n ${MICRORUN_TEST_KEEP:-} ]]; then
+		echo "# keeping the boots' output in $tmp"
+	else
+		trap 'rm -rf "$tmp"' EXIT
+	fi
 	echo "# Debian kernel $MRK_VERSION: $MRK_BZIMAGE"
 	if has_hw_virt; then
 		echo "# host has vmx/svm: the bzImage gets the full checks too"

@@ -390,7 +390,7 @@ START_TEST(test_linux_interrupt_driven_rx)
 	ck_assert_uint_eq(receive("hello"), 5);
 	ck_assert(seen.level);
 	ck_assert(!(in(UART_IIR) & UART_IIR_NO_INT));
-	for (uint8_t lsr = in(UART_LSR); lsr & UART_LSR_DR; lsr = in(UART_LSR)) {
+	while (in(UART_LSR) & UART_LSR_DR) {
 		ck_assert_uint_lt(n, sizeof(got));
 		got[n++] = (char)in(UART_RX);
 	}
@@ -702,7 +702,9 @@ END_TEST
 
 START_TEST(test_out_of_range_offsets)
 {
-	static const unsigned offsets[] = { 8, 9, 15, 16, 255, 0x3f8, UINT_MAX };
+	static const unsigned offsets[] = {
+		8, 9, 15, 16, 255, 0x3f8, UINT_MAX,
+	};
 
 	linux_startup(UART_IER_RDI | UART_IER_THRI);
 	ck_assert_uint_eq(receive("a"), 1);
@@ -753,7 +755,8 @@ static void check_irq_line(void)
 	uint8_t mcr = in(UART_MCR);
 	uint8_t iir = in(UART_IIR);
 
-	ck_assert_int_eq(level, (mcr & UART_MCR_OUT2) && !(iir & UART_IIR_NO_INT));
+	ck_assert_int_eq(level,
+			 (mcr & UART_MCR_OUT2) && !(iir & UART_IIR_NO_INT));
 	ck_assert_uint_eq(in(UART_LSR) & UART_LSR_BOTH_EMPTY,
 			  UART_LSR_BOTH_EMPTY);
 }
@@ -766,7 +769,8 @@ static void random_receive(uint32_t *rng)
 
 	for (size_t i = 0; i < len; i++)
 		buf[i] = (uint8_t)next_random(rng);
-	ck_assert_uint_eq(uart_receive(&uart, buf, len), len < room ? len : room);
+	ck_assert_uint_eq(uart_receive(&uart, buf, len),
+			  len < room ? len : room);
 }
 
 static void random_step(uint32_t *rng)
