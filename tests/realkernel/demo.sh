@@ -45,7 +45,7 @@ main() {
 		why="booting Debian's $MRK_VERSION bzImage; with no root file system it ends in the 'VFS: Unable to mount root fs' panic (exit 123)"
 	else
 		kernel=$MRK_VMLINUX expect=121
-		why="no vmx/svm here, so KVM emulates guest code (slow, incomplete): booting the ELF vmlinux, which prints its early boot log in ~30 s and then stops at an instruction the emulator lacks (exit 121)"
+		why="no vmx/svm here, so KVM emulates guest code (slow, incomplete): booting the ELF vmlinux, which prints its early boot log within about a minute and then stops at an instruction the emulator lacks (exit 121)"
 	fi
 	note "$why"
 	note "running: $microrun -k $kernel -m 256M -a '$APPEND' --timeout $DEMO_TIMEOUT"

@@ -5,7 +5,7 @@
 #
 #   tests/realkernel/run.sh MICRORUN
 #
-# The ELF vmlinux is booted up to the kernel's "Memory:" line (about 30 s
+# The ELF vmlinux is booted up to the kernel's "Memory:" line (under a minute
 # where guest code is emulated, see shared/docs/kvm-here.md), then microrun
 # is stopped. The bzImage gets the same checks on a host with vmx/svm;
 # elsewhere its in-guest XZ decompressor would take minutes, so there it is
@@ -347,7 +347,7 @@ main() {
 	if has_hw_virt; then
 		echo "# host has vmx/svm: the bzImage gets the full checks too"
 	else
-		echo "# host has no vmx/svm: guest code is emulated (slow); the vmlinux boot takes about 30 s"
+		echo "# host has no vmx/svm: guest code is emulated (slow); the vmlinux boot takes about a minute"
 	fi
 
 	full_boot_test vmlinux "$MRK_VMLINUX"
