@@ -85,9 +85,9 @@ int cli_parse_seconds(const char *text, uint64_t *ms)
 	if (!isdigit((unsigned char)*p))
 		return -EINVAL;
 	for (; isdigit((unsigned char)*p); p++) {
-		if (whole > UINT64_MAX / 10000)
-			return -ERANGE;
 		whole = whole * 10 + (uint64_t)(*p - '0');
+		if (whole > (UINT64_MAX - 999) / 1000)
+			return -ERANGE; /* whole * 1000 + frac_ms would overflow */
 	}
 	if (*p == '.') {
 		for (p++; isdigit((unsigned char)*p); p++, scale /= 10)
@@ -119,16 +119,18 @@ static enum cli_outcome bad_value(const char *option, const char *value, const c
 	return CLI_BAD_USAGE;
 }
 
-static enum cli_outcome check_memory(uint64_t bytes, const char *value)
+static enum cli_outcome check_memory(const char *name, uint64_t bytes, const char *value)
 {
 	if (bytes < MR_MIN_MEM || bytes > MR_MAX_MEM)
-		return bad_value("-m", value, "between 32M and 1T");
+		return bad_value(name, value, "between 32M and 1T");
 	if (bytes & 0xfffff)
-		return bad_value("-m", value, "a whole number of MiB");
+		return bad_value(name, value, "a whole number of MiB");
 	return CLI_RUN;
 }
 
-static enum cli_outcome apply_option(int opt, const char *arg, struct mr_config *cfg)
+/* `name` is the option as the user typed it, e.g. "-m" or "--memory". */
+static enum cli_outcome apply_option(int opt, const char *name, const char *arg,
+				     struct mr_config *cfg)
 {
 	switch (opt) {
 	case 'k': cfg->kernel = arg; return CLI_RUN;
@@ -137,15 +139,15 @@ static enum cli_outcome apply_option(int opt, const char *arg, struct mr_config 
 	case 'v': cfg->verbose++; return CLI_RUN;
 	case 'm':
 		if (cli_parse_size(arg, &cfg->mem_bytes))
-			return bad_value("-m", arg, "use a size such as 512M or 2G");
-		return check_memory(cfg->mem_bytes, arg);
+			return bad_value(name, arg, "use a size such as 512M or 2G");
+		return check_memory(name, cfg->mem_bytes, arg);
 	case 'c':
 		if (parse_cpus(arg, &cfg->ncpus))
-			return bad_value("-c", arg, "a number from 1 to 255");
+			return bad_value(name, arg, "a number from 1 to 255");
 		return CLI_RUN;
 	case OPT_TIMEOUT:
 		if (cli_parse_seconds(arg, &cfg->timeout_ms) || cfg->timeout_ms == 0)
-			return bad_value("--timeout", arg, "seconds greater than 0, e.g. 30 or 0.5");
+			return bad_value(name, arg, "seconds greater than 0, e.g. 30 or 0.5");
 		return CLI_RUN;
 	case 'h': fputs(usage_text, stdout); return CLI_DONE;
 	case 'V': printf("microrun %s\n", MR_VERSION); return CLI_DONE;
@@ -179,18 +181,24 @@ static void set_defaults(struct mr_config *cfg)
 
 enum cli_outcome cli_parse(int argc, char **argv, struct mr_config *cfg)
 {
-	int opt;
+	int opt, longindex = -1;
+	char shortname[3] = "-?";
 
 	set_defaults(cfg);
 	optind = 0; /* full re-initialisation, so tests can parse repeatedly */
 	opterr = 0;
 	/* '+': stop at the first non-option; the rest belongs to the program. */
-	while ((opt = getopt_long(argc, argv, "+:k:i:a:m:c:vhV", long_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:k:i:a:m:c:vhV", long_options, &longindex)) != -1) {
 		if (opt == '?' || opt == ':')
 			return report_bad_option(argv, opt);
-		enum cli_outcome r = apply_option(opt, optarg, cfg);
+		char longname[32];
+		shortname[1] = (char)opt;
+		if (longindex >= 0)
+			snprintf(longname, sizeof(longname), "--%s", long_options[longindex].name);
+		enum cli_outcome r = apply_option(opt, longindex >= 0 ? longname : shortname, optarg, cfg);
 		if (r != CLI_RUN)
 			return r;
+		longindex = -1;
 	}
 	cfg->program = argv + optind;
 	cfg->program_argc = argc - optind;

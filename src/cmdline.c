@@ -3,12 +3,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* As the kernel's next_arg(): spaces inside double quotes do not end a word. */
 static size_t word_len(const char *p)
 {
 	size_t n = 0;
+	bool quoted = false;
 
-	while (p[n] && p[n] != ' ' && p[n] != '\t' && p[n] != '\n')
-		n++;
+	for (; p[n] && (quoted || (p[n] != ' ' && p[n] != '\t' && p[n] != '\n')); n++)
+		if (p[n] == '"')
+			quoted = !quoted;
 	return n;
 }
 

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define FOUR_GIB (1ULL << 32)
@@ -37,6 +38,7 @@ int gmem_create(struct guest_mem *m, uint64_t size, uint64_t hole_start)
 		return -errno;
 	m->base = p;
 	m->size = size;
+	m->owned = true;
 	split_ranges(m, hole_start);
 	return 0;
 }
@@ -45,12 +47,13 @@ void gmem_wrap(struct guest_mem *m, void *buf, uint64_t size)
 {
 	m->base = buf;
 	m->size = size;
+	m->owned = false;
 	split_ranges(m, FOUR_GIB);
 }
 
 void gmem_destroy(struct guest_mem *m)
 {
-	if (m->base)
+	if (m->base && m->owned)
 		munmap(m->base, m->size);
 	m->base = NULL;
 }
@@ -60,7 +63,7 @@ void *gmem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len)
 	for (unsigned i = 0; i < m->nranges; i++) {
 		const struct gmem_range *r = &m->ranges[i];
 		/* Written so that no sum can overflow. */
-		if (gpa >= r->gpa && gpa - r->gpa <= r->size && len <= r->size - (gpa - r->gpa))
+		if (gpa >= r->gpa && gpa - r->gpa < r->size && len <= r->size - (gpa - r->gpa))
 			return r->host + (gpa - r->gpa);
 	}
 	return NULL;
@@ -100,6 +103,18 @@ static int map_pages(uint8_t *dst, int fd, uint64_t offset, uint64_t len)
 	return read_fully(fd, dst + whole, offset + whole, len - whole);
 }
 
+/* A mapping past the end of the file would only fail when touched. */
+static int check_file_covers(int fd, uint64_t offset, uint64_t len)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if ((uint64_t)st.st_size < offset || (uint64_t)st.st_size - offset < len)
+		return -ENODATA;
+	return 0;
+}
+
 int gmem_load_file(struct guest_mem *m, uint64_t gpa, int fd, uint64_t offset, uint64_t len)
 {
 	uint8_t *dst = gmem_ptr(m, gpa, len);
@@ -108,5 +123,8 @@ int gmem_load_file(struct guest_mem *m, uint64_t gpa, int fd, uint64_t offset, u
 
 	if (!dst)
 		return -ERANGE;
+	int r = check_file_covers(fd, offset, len);
+	if (r)
+		return r;
 	return mappable ? map_pages(dst, fd, offset, len) : read_fully(fd, dst, offset, len);
 }

@@ -4,6 +4,7 @@
 #ifndef MR_GUEST_MEM_H
 #define MR_GUEST_MEM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +19,7 @@ struct guest_mem {
 	uint64_t size;   /* bytes of RAM */
 	struct gmem_range ranges[2];
 	unsigned nranges;
+	bool owned;      /* base was mapped by gmem_create, not gmem_wrap */
 };
 
 /* Lay out `size` bytes of RAM with everything from `hole_start` up to 4 GiB

@@ -111,8 +111,13 @@ int bzimage_place(const struct bzimage *bz, uint64_t floor, uint64_t ram_end, ui
 
 	/* A relocatable kernel may go anywhere aligned; it still runs from
 	 * pref_address (LOAD_PHYSICAL_ADDR) upward, so lower is no gain. */
-	if (h->relocatable_kernel)
-		a = align_up(a > floor ? a : floor, h->kernel_alignment);
+	if (h->relocatable_kernel) {
+		if (a < floor)
+			a = floor;
+		if (a > UINT64_MAX - (h->kernel_alignment - 1))
+			return -ENOSPC;
+		a = align_up(a, h->kernel_alignment);
+	}
 	if (a < floor || a > ram_end || h->init_size > ram_end - a)
 		return -ENOSPC;
 	*addr = a;

@@ -10,13 +10,15 @@
 #define EFER_LMA (1ULL << 10)
 
 /* Index = selector / 8. The TSS is there only because VM entry needs a
- * valid task register; Linux loads its own before it could use it. */
+ * valid task register; Linux loads its own before it could use it. In long
+ * mode a TSS descriptor takes two slots; the second (base bits 63:32) is 0. */
 static const uint64_t boot_gdt[] = {
 	[0] = 0,
 	[1] = 0,
 	[BOOT_CS / 8] = 0x00af9b000000ffffULL,  /* code: P, S, exec/read, L, G */
 	[BOOT_DS / 8] = 0x00cf93000000ffffULL,  /* data: P, S, read/write, D/B, G */
 	[BOOT_TSS / 8] = 0x00808b0000000000ULL, /* busy 64-bit TSS, P */
+	[BOOT_TSS / 8 + 1] = 0,
 };
 
 int gdt_write(struct guest_mem *m)

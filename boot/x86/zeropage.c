@@ -11,13 +11,16 @@ int cmdline_write(struct guest_mem *m, const struct kernel_image *k, const char 
 {
 	size_t len = strlen(cmdline);
 	uint64_t max = k->cmdline_max < CMDLINE_MAX - 1 ? k->cmdline_max : CMDLINE_MAX - 1;
+	char *dst = gmem_ptr(m, CMDLINE_ADDR, CMDLINE_MAX);
 
+	if (!dst)
+		return -ERANGE;
 	if (len > max) {
 		mr_err("kernel command line is %zu bytes; this kernel accepts at most %llu "
 		       "(cmdline_size in its setup header)", len, (unsigned long long)max);
 		return -E2BIG;
 	}
-	memcpy(gmem_ptr(m, CMDLINE_ADDR, len + 1), cmdline, len + 1);
+	memcpy(dst, cmdline, len + 1);
 	return 0;
 }
 

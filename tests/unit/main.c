@@ -7,6 +7,17 @@ int main(void)
 	Suite *(*const suites[])(void) = {
 		uart16550_suite,
 		mptable_suite,
+		bzimage_suite,
+		elf_suite,
+		zeropage_suite,
+		cpu_state_suite,
+		cli_suite,
+		cmdline_suite,
+		bus_suite,
+		guest_mem_suite,
+		cpuid_suite,
+		i8042_suite,
+		console_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
 

@@ -6,5 +6,16 @@
 
 Suite *uart16550_suite(void);
 Suite *mptable_suite(void);
+Suite *bzimage_suite(void);
+Suite *elf_suite(void);
+Suite *zeropage_suite(void);
+Suite *cpu_state_suite(void);
+Suite *cli_suite(void);
+Suite *cmdline_suite(void);
+Suite *bus_suite(void);
+Suite *guest_mem_suite(void);
+Suite *cpuid_suite(void);
+Suite *i8042_suite(void);
+Suite *console_suite(void);
 
 #endif

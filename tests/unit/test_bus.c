@@ -7,7 +7,6 @@
 #include "src/bus.h"
 #include "tests/unit/suites.h"
 
-Suite *bus_suite(void); /* also in suites.h once wired there */
 
 /* A fake device: remembers its last access, answers reads with `fill`. */
 struct fake_dev {

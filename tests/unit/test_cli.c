@@ -10,7 +10,6 @@
 #include "src/cli.h"
 #include "tests/unit/suites.h"
 
-Suite *cli_suite(void); /* also in suites.h once wired there */
 
 #define MIB (1ULL << 20)
 #define GIB (1ULL << 30)
@@ -95,7 +94,8 @@ static void assert_rejected(const char *option, const char *value)
 	char quoted[256];
 
 	snprintf(quoted, sizeof(quoted), "'%s'", value);
-	ck_assert_msg(PARSE_K((char *)option, (char *)value) == CLI_BAD_USAGE, "%s '%s' accepted", option, value);
+	ck_assert_msg(PARSE_K((char *)option, (char *)value) == CLI_BAD_USAGE,
+		      "%s '%s' accepted", option, value);
 	assert_one_error_line(option, quoted);
 }
 
@@ -108,7 +108,8 @@ static uint64_t parse_memory(const char *value)
 
 static uint64_t parse_timeout(const char *value)
 {
-	ck_assert_msg(PARSE_K("--timeout", (char *)value) == CLI_RUN, "--timeout '%s': %s", value, err_text);
+	ck_assert_msg(PARSE_K("--timeout", (char *)value) == CLI_RUN,
+		      "--timeout '%s': %s", value, err_text);
 	assert_silent();
 	return cfg.timeout_ms;
 }
@@ -288,6 +289,7 @@ END_TEST
 START_TEST(test_memory_not_whole_mib_rejected)
 {
 	assert_rejected("-m", "1025K");
+	assert_rejected("-m", "32832K"); /* 32M + 64K */
 	assert_rejected("-m", "32769K");
 	ck_assert_msg(strstr(err_text, "MiB"), "hint does not say why: %s", err_text);
 }

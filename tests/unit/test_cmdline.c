@@ -6,7 +6,6 @@
 #include "src/cmdline.h"
 #include "tests/unit/suites.h"
 
-Suite *cmdline_suite(void); /* also in suites.h once wired there */
 
 /* What microrun itself passes. */
 static const char *const defaults[] = { "console=ttyS0", "panic=-1", NULL };
