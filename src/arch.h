@@ -36,6 +36,11 @@ int arch_vcpu_init(struct vm *vm, struct vcpu *v) __attribute__((warn_unused_res
 /* Loads the kernel and sets the boot vCPU at its entry point. */
 int arch_boot(struct vm *vm, const struct boot_request *req) __attribute__((warn_unused_result));
 
+/* Handles a VM exit the generic core does not know (port I/O, EOIs, ...).
+ * Returns 0 to keep running, 1 when the vCPU must stop, -ENOSYS if the
+ * reason is unknown here too. */
+int arch_handle_exit(struct vcpu *v);
+
 /* Host input for the guest's console; returns how much it took. When it
  * took less, vm->input_room_fd becomes readable once there is room again. */
 size_t arch_console_input(struct vm *vm, const uint8_t *buf, size_t len);

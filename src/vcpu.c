@@ -16,18 +16,6 @@
 enum { EXIT_CONTINUE, EXIT_STOP };
 typedef int exit_handler(struct vcpu *v);
 
-static int exit_io(struct vcpu *v)
-{
-	struct kvm_run *r = v->run;
-	uint8_t *data = (uint8_t *)r + r->io.data_offset;
-
-	/* String instructions (rep outsb) arrive as `count` accesses. */
-	for (uint32_t i = 0; i < r->io.count; i++, data += r->io.size)
-		bus_access(&v->vm->pio, r->io.port, data, r->io.size,
-			   r->io.direction == KVM_EXIT_IO_OUT);
-	return EXIT_CONTINUE;
-}
-
 static int exit_mmio(struct vcpu *v)
 {
 	struct kvm_run *r = v->run;
@@ -40,14 +28,6 @@ static int exit_continue(struct vcpu *v)
 {
 	(void)v;
 	return EXIT_CONTINUE;
-}
-
-/* A triple fault: on a PC the chipset turns it into a reset. */
-static int exit_shutdown(struct vcpu *v)
-{
-	mr_info("vCPU %u: triple fault", v->id);
-	vm_request_end(v->vm, VM_END_RESET);
-	return EXIT_STOP;
 }
 
 static uint64_t guest_rip(struct vcpu *v)
@@ -89,18 +69,17 @@ static int exit_system_event(struct vcpu *v)
 	return EXIT_STOP;
 }
 
+/* Exits every architecture has; arch_handle_exit() takes the rest. */
 static exit_handler *const exit_handlers[] = {
-	[KVM_EXIT_IO] = exit_io,
 	[KVM_EXIT_MMIO] = exit_mmio,
-	[KVM_EXIT_HLT] = exit_continue,
 	[KVM_EXIT_INTR] = exit_continue,
-	[KVM_EXIT_SHUTDOWN] = exit_shutdown,
 	[KVM_EXIT_INTERNAL_ERROR] = exit_internal_error,
 	[KVM_EXIT_FAIL_ENTRY] = exit_fail_entry,
 	[KVM_EXIT_SYSTEM_EVENT] = exit_system_event,
 };
 #define NUM_HANDLERS (sizeof(exit_handlers) / sizeof(exit_handlers[0]))
 
+/* For -v: how often each exit happened. */
 static const char *const exit_names[] = {
 	[KVM_EXIT_IO] = "io",
 	[KVM_EXIT_MMIO] = "mmio",
@@ -110,7 +89,9 @@ static const char *const exit_names[] = {
 	[KVM_EXIT_INTERNAL_ERROR] = "internal-error",
 	[KVM_EXIT_FAIL_ENTRY] = "fail-entry",
 	[KVM_EXIT_SYSTEM_EVENT] = "system-event",
+	[KVM_EXIT_IOAPIC_EOI] = "ioapic-eoi",
 };
+#define NUM_NAMES (sizeof(exit_names) / sizeof(exit_names[0]))
 
 static int run_failed(struct vcpu *v, int err)
 {
@@ -128,10 +109,13 @@ static int run_once(struct vcpu *v)
 	if (ioctl(v->fd, KVM_RUN, 0) < 0)
 		return errno == EINTR || errno == EAGAIN ? EXIT_CONTINUE : run_failed(v, errno);
 	uint32_t reason = v->run->exit_reason;
-	if (reason < NUM_HANDLERS && exit_handlers[reason]) {
+	if (reason < sizeof(v->exits) / sizeof(v->exits[0]))
 		v->exits[reason]++;
+	if (reason < NUM_HANDLERS && exit_handlers[reason])
 		return exit_handlers[reason](v);
-	}
+	int r = arch_handle_exit(v);
+	if (r >= 0)
+		return r ? EXIT_STOP : EXIT_CONTINUE;
 	mr_err("vCPU %u: unexpected KVM exit reason %u", v->id, reason);
 	vm_request_end(v->vm, VM_END_VCPU_FAILED);
 	return EXIT_STOP;
@@ -221,12 +205,13 @@ void vcpus_destroy(struct vm *vm)
 
 void vcpus_report_exits(struct vm *vm)
 {
-	for (size_t reason = 0; reason < NUM_HANDLERS; reason++) {
+	for (size_t reason = 0; reason < NUM_NAMES; reason++) {
 		uint64_t n = 0;
 		for (unsigned i = 0; i < vm->ncpus; i++)
 			n += vm->vcpus[i].exits[reason];
 		if (n)
-			mr_info("exits: %s %llu", exit_names[reason], (unsigned long long)n);
+			mr_info("exits: %s %llu", exit_names[reason] ? exit_names[reason] : "other",
+				(unsigned long long)n);
 	}
 	mr_info("exits: unhandled port I/O %llu, unhandled MMIO %llu",
 		(unsigned long long)atomic_load(&vm->pio.unhandled),

@@ -3,14 +3,13 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "src/arch.h"
 #include "src/log.h"
 #include "src/vcpu.h"
 
-static int check_cpus(const struct vm *vm, unsigned ncpus)
+static int check_cpus(struct vm *vm, unsigned ncpus)
 {
 	unsigned max = arch_max_cpus();
 	int kvm_max = kvm_max_vcpus(&vm->kvm);
@@ -21,6 +20,7 @@ static int check_cpus(const struct vm *vm, unsigned ncpus)
 		mr_err("-c %u: this machine supports at most %u vCPUs", ncpus, max);
 		return -EINVAL;
 	}
+	vm->ncpus = ncpus;
 	return 0;
 }
 
@@ -99,12 +99,4 @@ void vm_request_end(struct vm *vm, enum vm_end why)
 		return;
 	ssize_t r = write(vm->end_fd, &one, sizeof(one));
 	(void)r; /* cannot fail short of a bad fd; the flag is set anyway */
-}
-
-void vm_set_irq(struct vm *vm, unsigned irq, bool level)
-{
-	struct kvm_irq_level line = { .irq = irq, .level = level };
-
-	if (ioctl(vm->kvm.vm_fd, KVM_IRQ_LINE, &line) < 0)
-		mr_info("KVM_IRQ_LINE %u failed", irq);
 }

@@ -65,7 +65,4 @@ static inline enum vm_end vm_end_reason(struct vm *vm)
 	return (enum vm_end)atomic_load(&vm->end);
 }
 
-/* Raise or lower an interrupt line of the in-kernel interrupt controller. */
-void vm_set_irq(struct vm *vm, unsigned irq, bool level);
-
 #endif

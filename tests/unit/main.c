@@ -18,6 +18,7 @@ int main(void)
 		cpuid_suite,
 		i8042_suite,
 		console_suite,
+		ioapic_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
 

@@ -17,5 +17,6 @@ Suite *guest_mem_suite(void);
 Suite *cpuid_suite(void);
 Suite *i8042_suite(void);
 Suite *console_suite(void);
+Suite *ioapic_suite(void);
 
 #endif
