@@ -12,6 +12,7 @@
 
 #include "boot/x86/bzimage.h"
 #include "src/x86/layout.h"
+#include "tests/unit/helpers.h"
 #include "tests/unit/suites.h"
 
 #define OFF_SETUP_SECTS  0x1f1
@@ -391,31 +392,18 @@ static struct guest_mem mem;
 
 static void mem_setup(void)
 {
-	ram = mmap(NULL, RAM, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	ck_assert_ptr_ne(ram, MAP_FAILED);
-	gmem_wrap(&mem, ram, RAM);
+	ck_assert_int_eq(gmem_create(&mem, RAM, MMIO_HOLE_START), 0);
+	ram = mem.base;
 }
 
 static void mem_teardown(void)
 {
-	munmap(ram, RAM);
-}
-
-static int temp_file_of_image(void)
-{
-	char path[] = "/tmp/microrun-test-bzImage-XXXXXX";
-	int fd = mkstemp(path);
-
-	ck_assert_int_ge(fd, 0);
-	unlink(path);
-	ck_assert_int_eq(write(fd, img, img_size), (ssize_t)img_size);
-	return fd;
+	gmem_destroy(&mem);
 }
 
 static int load(struct kernel_image *k)
 {
-	int fd = temp_file_of_image();
+	int fd = test_file_with(img, img_size);
 	int r = bzimage_load(&mem, fd, img, img_size, PATH, k);
 
 	close(fd);

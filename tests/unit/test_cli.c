@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "src/cli.h"
+#include "tests/unit/helpers.h"
 #include "tests/unit/suites.h"
 
 
@@ -23,11 +24,8 @@ static char err_text[CAPTURE_MAX]; /* ... and on stderr */
 /* Points `target` at a fresh unlinked temporary file; returns its fd. */
 static int redirect(int target, int *saved)
 {
-	char path[] = "/tmp/microrun-test-cli-XXXXXX";
-	int fd = mkstemp(path);
+	int fd = test_file_with(NULL, 0);
 
-	ck_assert_int_ge(fd, 0);
-	unlink(path);
 	*saved = dup(target);
 	ck_assert_int_ge(*saved, 0);
 	ck_assert_int_eq(dup2(fd, target), target);

@@ -36,16 +36,14 @@ static struct guest_mem mem;
 
 static void mem_setup(void)
 {
-	buf = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	ck_assert_ptr_ne(buf, MAP_FAILED);
+	ck_assert_int_eq(gmem_create(&mem, BUF_SIZE, MMIO_HOLE_START), 0);
+	buf = mem.base;
 	memset(buf, FILL, HIGH_MEM_START);
-	gmem_wrap(&mem, buf, BUF_SIZE);
 }
 
 static void mem_teardown(void)
 {
-	munmap(buf, BUF_SIZE);
+	gmem_destroy(&mem);
 }
 
 static uint64_t le64_at(uint64_t gpa)

@@ -11,6 +11,7 @@
 
 #include "boot/elf.h"
 #include "src/x86/layout.h"
+#include "tests/unit/helpers.h"
 #include "tests/unit/suites.h"
 
 #define FLOOR       HIGH_MEM_START
@@ -327,26 +328,13 @@ static struct guest_mem mem;
 
 static void mem_setup(void)
 {
-	ram = mmap(NULL, RAM_END, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	ck_assert_ptr_ne(ram, MAP_FAILED);
-	gmem_wrap(&mem, ram, RAM_END);
+	ck_assert_int_eq(gmem_create(&mem, RAM_END, MMIO_HOLE_START), 0);
+	ram = mem.base;
 }
 
 static void mem_teardown(void)
 {
-	munmap(ram, RAM_END);
-}
-
-static int temp_file_of_image(void)
-{
-	char path[] = "/tmp/microrun-test-vmlinux-XXXXXX";
-	int fd = mkstemp(path);
-
-	ck_assert_int_ge(fd, 0);
-	unlink(path);
-	ck_assert_int_eq(write(fd, file, file_size), (ssize_t)file_size);
-	return fd;
+	gmem_destroy(&mem);
 }
 
 static const uint8_t *guest(uint64_t gpa, uint64_t len)
@@ -367,7 +355,7 @@ static int all_zero(const uint8_t *p, uint64_t len)
 
 START_TEST(load_puts_segments_at_paddr)
 {
-	int fd = temp_file_of_image();
+	int fd = test_file_with(file, file_size);
 
 	ck_assert_int_eq(parse(), 0);
 	ck_assert_int_eq(elf_load(&mem, fd, &k), 0);
@@ -379,7 +367,7 @@ END_TEST
 
 START_TEST(load_leaves_bss_zero)
 {
-	int fd = temp_file_of_image();
+	int fd = test_file_with(file, file_size);
 
 	ck_assert_int_eq(parse(), 0);
 	ck_assert_int_eq(elf_load(&mem, fd, &k), 0);

@@ -9,6 +9,7 @@
 
 #include "src/guest_mem.h"
 #include "src/x86/layout.h"
+#include "tests/unit/helpers.h"
 #include "tests/unit/suites.h"
 
 
@@ -59,16 +60,12 @@ static uint8_t file_byte(uint64_t offset)
 /* An unlinked temporary file of `size` bytes of file_byte(). */
 static void make_file(uint64_t size)
 {
-	char path[] = "/tmp/microrun-test-gmem-XXXXXX";
 	uint8_t *data = malloc(size);
 
 	ck_assert_ptr_nonnull(data);
 	for (uint64_t i = 0; i < size; i++)
 		data[i] = file_byte(i);
-	file_fd = mkstemp(path);
-	ck_assert_int_ge(file_fd, 0);
-	unlink(path);
-	ck_assert_int_eq(write(file_fd, data, size), (ssize_t)size);
+	file_fd = test_file_with(data, size);
 	free(data);
 }
 

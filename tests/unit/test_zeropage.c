@@ -24,18 +24,19 @@
 static uint8_t *buf;
 static struct guest_mem mem;
 
+static struct guest_mem backing; /* owns buf; `mem` is a view use_ram() may reshape */
+
 static void mem_setup(void)
 {
-	buf = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	ck_assert_ptr_ne(buf, MAP_FAILED);
+	ck_assert_int_eq(gmem_create(&backing, BUF_SIZE, MMIO_HOLE_START), 0);
+	buf = backing.base;
 	memset(buf, FILL, HIGH_MEM_START);
 	gmem_wrap(&mem, buf, BUF_SIZE);
 }
 
 static void mem_teardown(void)
 {
-	munmap(buf, BUF_SIZE);
+	gmem_destroy(&backing);
 }
 
 /* RAM laid out as the machine lays it out (below MMIO_HOLE_START, the rest
