@@ -7,6 +7,7 @@
 
 #define STATUS_OBF 0x01     /* output buffer full: a byte waits at 0x60 */
 #define STATUS_SYS 0x04     /* system flag: self-test passed */
+#define STATUS_UNLOCKED 0x10 /* keyboard lock switch off (bit clear: locked) */
 
 #define CMD_READ_CTR   0x20
 #define CMD_WRITE_CTR  0x60
@@ -47,7 +48,7 @@ uint8_t i8042_read(struct i8042 *k, unsigned port)
 	if (port == PORT_DATA)
 		return pop(k);
 	if (port == PORT_CMD)
-		return STATUS_SYS | (k->outq_len ? STATUS_OBF : 0);
+		return STATUS_SYS | STATUS_UNLOCKED | (k->outq_len ? STATUS_OBF : 0);
 	return 0xff;
 }
 

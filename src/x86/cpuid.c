@@ -9,6 +9,10 @@
 #include "src/log.h"
 
 #define CPUID_HYPERVISOR_BIT (1u << 31) /* leaf 1 ECX: running under a hypervisor */
+/* Leaf 1 ECX: the local APIC timer takes TSC deadlines. KVM emulates it but
+ * leaves it out of KVM_GET_SUPPORTED_CPUID (KVM_CAP_TSC_DEADLINE_TIMER says
+ * so instead). With no PIT, Linux has no other way to calibrate its timer. */
+#define CPUID_TSC_DEADLINE_BIT (1u << 24)
 #define APIC_BUS_KHZ 1000000            /* KVM's local APIC timer ticks at 1 GHz */
 
 static struct kvm_cpuid2 *alloc_cpuid(unsigned n)
@@ -59,13 +63,13 @@ static struct kvm_cpuid_entry2 *find_or_add(struct kvm_cpuid2 *c, unsigned capac
 	return e;
 }
 
-static void set_apic_ids(struct kvm_cpuid2 *c, unsigned apic_id)
+static void set_leaf1_and_apic_ids(struct kvm_cpuid2 *c, unsigned apic_id)
 {
 	for (unsigned i = 0; i < c->nent; i++) {
 		struct kvm_cpuid_entry2 *e = &c->entries[i];
 		if (e->function == 1) {
 			e->ebx = (e->ebx & 0x00ffffff) | (apic_id << 24);
-			e->ecx |= CPUID_HYPERVISOR_BIT;
+			e->ecx |= CPUID_HYPERVISOR_BIT | CPUID_TSC_DEADLINE_BIT;
 		} else if (e->function == 0xb || e->function == 0x1f) {
 			e->edx = apic_id; /* x2APIC ID, every topology level */
 		}
@@ -92,7 +96,7 @@ static int set_kvm_leaves(struct kvm_cpuid2 *c, unsigned capacity, uint32_t tsc_
 
 int cpuid_patch(struct kvm_cpuid2 *c, unsigned capacity, unsigned apic_id, uint32_t tsc_khz)
 {
-	set_apic_ids(c, apic_id);
+	set_leaf1_and_apic_ids(c, apic_id);
 	return set_kvm_leaves(c, capacity, tsc_khz);
 }
 

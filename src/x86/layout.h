@@ -25,6 +25,7 @@
 
 #define UART_COM1_PORT    0x3f8
 #define UART_COM1_IRQ     4
+#define CMOS_PORT         0x70
 #define I8042_PORT_DATA   0x60
 #define I8042_PORT_CMD    0x64
 

@@ -19,6 +19,7 @@
 #include "boot/x86/cpu_state.h"
 #include "boot/x86/linux_boot.h"
 #include "boot/x86/mptable.h"
+#include "devices/cmos_rtc.h"
 #include "devices/i8042.h"
 #include "devices/ioapic.h"
 #include "devices/uart16550.h"
@@ -34,6 +35,7 @@ struct arch_vm {
 	struct ioapic ioapic;
 	struct uart16550 uart;
 	struct i8042 kbc;
+	struct cmos_rtc rtc;
 	struct kvm_cpuid2 *cpuid;
 	uint32_t tsc_khz;
 };
@@ -45,6 +47,7 @@ const struct kvm_cap_need arch_kvm_caps[] = {
 	KVM_CAP_NEED(KVM_CAP_SPLIT_IRQCHIP),
 	KVM_CAP_NEED(KVM_CAP_SIGNAL_MSI),
 	KVM_CAP_NEED(KVM_CAP_IRQ_ROUTING),
+	KVM_CAP_NEED(KVM_CAP_TSC_DEADLINE_TIMER),
 	KVM_CAP_NEED(KVM_CAP_SET_TSS_ADDR),
 	KVM_CAP_NEED(KVM_CAP_SET_IDENTITY_MAP_ADDR),
 	KVM_CAP_NEED(KVM_CAP_EXT_CPUID),
@@ -221,6 +224,24 @@ static void kbc_access(void *dev, uint64_t offset, uint8_t *data, unsigned len, 
 	pthread_mutex_unlock(&a->lock);
 }
 
+static time_t host_time(void *ctx)
+{
+	(void)ctx;
+	return time(NULL);
+}
+
+static void rtc_access(void *dev, uint64_t offset, uint8_t *data, unsigned len, bool is_write)
+{
+	struct arch_vm *a = dev;
+
+	pthread_mutex_lock(&a->lock);
+	if (is_write)
+		cmos_rtc_write(&a->rtc, (unsigned)offset, data[0]);
+	else
+		memset(data, cmos_rtc_read(&a->rtc, (unsigned)offset), len);
+	pthread_mutex_unlock(&a->lock);
+}
+
 size_t arch_console_input(struct vm *vm, const uint8_t *buf, size_t len)
 {
 	struct arch_vm *a = vm->arch;
@@ -238,16 +259,20 @@ static int add_devices(struct vm *vm, struct arch_vm *a)
 	};
 	const struct i8042_ops kops = { .reset = kbc_reset, .ctx = a };
 	const struct ioapic_ops iops = { .send_msi = send_msi, .entry_changed = update_routes, .ctx = a };
+	const struct cmos_rtc_ops rops = { .now = host_time, .ctx = a };
 
 	/* The I/O APIC's ID follows the CPUs' APIC IDs, as in the MP table. */
 	ioapic_init(&a->ioapic, (uint8_t)vm->ncpus, &iops);
 	uart_init(&a->uart, &uops);
 	i8042_init(&a->kbc, &kops);
+	cmos_rtc_init(&a->rtc, &rops);
 	int r = bus_register(&vm->mmio, IOAPIC_ADDR, IOAPIC_MMIO_LEN, ioapic_access, a);
 	if (!r)
 		r = bus_register(&vm->pio, UART_COM1_PORT, 8, uart_access, a);
 	if (!r)
 		r = bus_register(&vm->pio, I8042_PORT_DATA, 5, kbc_access, a);
+	if (!r)
+		r = bus_register(&vm->pio, CMOS_PORT, 2, rtc_access, a);
 	return r;
 }
 

@@ -19,6 +19,7 @@ int main(void)
 		i8042_suite,
 		console_suite,
 		ioapic_suite,
+		cmos_rtc_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
 

@@ -18,5 +18,6 @@ Suite *cpuid_suite(void);
 Suite *i8042_suite(void);
 Suite *console_suite(void);
 Suite *ioapic_suite(void);
+Suite *cmos_rtc_suite(void);
 
 #endif

@@ -94,11 +94,13 @@ START_TEST(test_leaf1_apic_id_zero_clears_old_id)
 }
 END_TEST
 
+#define TSC_DEADLINE_BIT (1u << 24)
+
 START_TEST(test_leaf1_hypervisor_bit_set_rest_kept)
 {
 	make_table(3);
 	patch();
-	ck_assert_uint_eq(present(1, 0)->ecx, LEAF1_ECX | HYPERVISOR_BIT);
+	ck_assert_uint_eq(present(1, 0)->ecx, LEAF1_ECX | HYPERVISOR_BIT | TSC_DEADLINE_BIT);
 	ck_assert_uint_eq(present(1, 0)->eax, 0x000906ea);
 	ck_assert_uint_eq(present(1, 0)->edx, 0xbfebfbff);
 }
