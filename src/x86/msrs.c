@@ -18,17 +18,11 @@
 #define MSR_CSTAR               0xc0000083
 #define MSR_SYSCALL_MASK        0xc0000084
 #define MSR_KERNEL_GS_BASE      0xc0000102
-#define MSR_K7_HWCR             0xc0010015
 
 #define MISC_ENABLE_FAST_STRING 1
 /* MTRRs enabled, default type write-back: without it the guest would run
  * with all memory uncached, slowly. */
 #define MTRR_DEF_TYPE_WB_ON     ((1u << 11) | 6)
-
-/* AMD: the TSC counts at the P0 frequency, as on real parts; without it
- * Linux logs "[Firmware Bug]: TSC doesn't count with P0 frequency!". KVM
- * accepts the bit since Linux 6.6; older hosts refuse it, harmlessly. */
-#define HWCR_TSC_FREQ_SEL       (1ULL << 24)
 
 static const struct kvm_msr_entry boot_msrs[] = {
 	{ .index = MSR_IA32_SYSENTER_CS },
@@ -44,18 +38,6 @@ static const struct kvm_msr_entry boot_msrs[] = {
 	{ .index = MSR_MTRR_DEF_TYPE, .data = MTRR_DEF_TYPE_WB_ON },
 };
 #define NUM_MSRS (sizeof(boot_msrs) / sizeof(boot_msrs[0]))
-
-static void set_optional_hwcr(int vcpu_fd)
-{
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry entry;
-	} msr = { .hdr.nmsrs = 1, .entry = { .index = MSR_K7_HWCR, .data = HWCR_TSC_FREQ_SEL } };
-
-	if (ioctl(vcpu_fd, KVM_SET_MSRS, &msr) != 1)
-		mr_info("this KVM does not let HWCR.TscFreqSel be set; the guest may log a "
-			"harmless TSC firmware warning");
-}
 
 int msrs_set_boot(int vcpu_fd)
 {
@@ -73,6 +55,5 @@ int msrs_set_boot(int vcpu_fd)
 		       n >= 0 && n < (int)NUM_MSRS ? boot_msrs[n].index : 0);
 		return -EINVAL;
 	}
-	set_optional_hwcr(vcpu_fd);
 	return 0;
 }
