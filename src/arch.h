@@ -16,8 +16,9 @@ struct boot_request {
 	const char *cmdline;
 };
 
-/* console= for the machine's first serial port, e.g. "console=ttyS0". */
-extern const char arch_default_console[];
+/* Kernel parameters that describe the machine, e.g. "console=ttyS0" for
+ * its first serial port; each applies unless the user sets it. */
+extern const char *const arch_cmdline_defaults[];
 
 extern const struct kvm_cap_need arch_kvm_caps[];
 extern const size_t arch_kvm_ncaps;

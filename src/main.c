@@ -68,6 +68,18 @@ static int run(struct vm *vm, const struct mr_config *cfg)
 	return status;
 }
 
+/* panic=-1 makes a panicking kernel reset at once, so microrun can report
+ * the panic; then the machine's own parameters. The user's text overrides. */
+static char *compose_cmdline(const char *user)
+{
+	static const char *const generic[] = { "panic=-1", NULL };
+	char *with_machine = cmdline_compose(user, arch_cmdline_defaults);
+	char *all = with_machine ? cmdline_compose(with_machine, generic) : NULL;
+
+	free(with_machine);
+	return all;
+}
+
 int main(int argc, char **argv)
 {
 	struct mr_config cfg;
@@ -84,8 +96,7 @@ int main(int argc, char **argv)
 		       "(boot the kernel without one)", cfg.program[0]);
 		return MR_EXIT_USAGE;
 	}
-	const char *const defaults[] = { arch_default_console, "panic=-1", NULL };
-	char *cmdline = cmdline_compose(cfg.append, defaults);
+	char *cmdline = compose_cmdline(cfg.append);
 	if (!cmdline || supervisor_block_signals())
 		return MR_EXIT_ERROR;
 	mr_info("command line: %s", cmdline);
