@@ -19,20 +19,28 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 
+# `make V=1` shows the full commands.
+Q    = $(if $(V),,@)
+say  = $(if $(V),,@echo "  $(1)	$(2)")
+
 all: $(BUILD)/microrun guests
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(call say,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libmicrorun.a: $(LIB_OBJS)
-	$(AR) rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)$(AR) rcs $@ $^
 
 $(BUILD)/microrun: $(BUILD)/src/main.o $(BUILD)/libmicrorun.a
-	$(CC) $(SAN_CFLAGS) -o $@ $^ $(LDLIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/test_unit: $(UNIT_OBJS) $(BUILD)/libmicrorun.a
-	$(CC) $(SAN_CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs check)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs check)
 
 include tests/guests/guests.mk
 
