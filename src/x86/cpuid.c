@@ -26,7 +26,7 @@ static struct kvm_cpuid2 *alloc_cpuid(unsigned n)
 
 struct kvm_cpuid2 *cpuid_supported(int kvm_dev_fd)
 {
-	for (unsigned n = 64; n <= 4096; n *= 2) {
+	for (unsigned n = 256; n <= 4096; n *= 2) {
 		struct kvm_cpuid2 *c = alloc_cpuid(n + CPUID_EXTRA_ENTRIES);
 		if (!c)
 			return NULL;
