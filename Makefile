@@ -50,6 +50,7 @@ include tests/guests/guests.mk
 check: check-plain check-asan
 
 check-plain: $(BUILD)/microrun $(BUILD)/test_unit guests
+	groff -man -ww -z man/microrun.1
 	$(BUILD)/test_unit
 	tests/guests/run.sh $(BUILD)/microrun $(BUILD)/guests
 	tests/realkernel/run.sh $(BUILD)/microrun
