@@ -17,7 +17,9 @@ void console_init(struct console *c, int out_fd, void (*on_closed)(void *), void
 	pthread_mutex_init(&c->lock, NULL);
 }
 
-static void write_out(struct console *c)
+/* `from_vcpu`: a vCPU thread is writing; it gives up once the run is
+ * abandoned, while the main thread's final drain does not. */
+static void write_out(struct console *c, bool from_vcpu)
 {
 	const uint8_t *p = c->buf;
 	size_t left = c->len;
@@ -25,6 +27,8 @@ static void write_out(struct console *c)
 	c->len = 0;
 	while (left && !c->closed) {
 		ssize_t n = write(c->out_fd, p, left);
+		if (from_vcpu && atomic_load(&c->abandoned))
+			return;
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -57,15 +61,27 @@ void console_put(struct console *c, uint8_t byte)
 	c->buf[c->len++] = byte;
 	watch_line(c, byte);
 	if (byte == '\n' || c->len == CONSOLE_BUF)
-		write_out(c);
+		write_out(c, true);
 	pthread_mutex_unlock(&c->lock);
 }
 
 void console_flush(struct console *c)
 {
 	pthread_mutex_lock(&c->lock);
-	write_out(c);
+	write_out(c, true);
 	pthread_mutex_unlock(&c->lock);
+}
+
+void console_drain(struct console *c)
+{
+	pthread_mutex_lock(&c->lock);
+	write_out(c, false);
+	pthread_mutex_unlock(&c->lock);
+}
+
+void console_abandon(struct console *c)
+{
+	atomic_store(&c->abandoned, true);
 }
 
 bool console_saw_panic(struct console *c)

@@ -5,6 +5,7 @@
 #define MR_CONSOLE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,13 +22,20 @@ struct console {
 	size_t line_len;
 	bool panicked;
 	bool closed;
+	atomic_bool abandoned;  /* the run is over: stop waiting on stdout */
 	void (*on_closed)(void *ctx);  /* stdout went away (EPIPE) */
 	void *ctx;
 };
 
 void console_init(struct console *c, int out_fd, void (*on_closed)(void *), void *ctx);
 void console_put(struct console *c, uint8_t byte);
+/* From a vCPU: write what is buffered (see console_abandon). */
 void console_flush(struct console *c);
+/* From the main thread, once the vCPUs are gone: write all that is left. */
+void console_drain(struct console *c);
+/* From now on a write that stdout blocks is dropped once interrupted (by
+ * a signal), so a reader that stopped reading cannot hold the VM's end. */
+void console_abandon(struct console *c);
 bool console_saw_panic(struct console *c);
 
 #endif

@@ -58,10 +58,15 @@ static int run(struct vm *vm, const struct mr_config *cfg)
 		r = supervise(vm, cfg->timeout_ms, &o);
 	vm_request_end(vm, VM_END_STOPPED);
 	vcpus_stop(vm);
-	console_flush(&vm->console);
 	term_restore();
 	if (r)
 		return MR_EXIT_ERROR;
+	/* The guest's last words, unless the user ended the run; a reader
+	 * that stalls here can still be interrupted. */
+	if (!o.signal && !o.timed_out) {
+		supervisor_unblock_signals();
+		console_drain(&vm->console);
+	}
 	vcpus_report_exits(vm);
 	int status = exit_status(&o, console_saw_panic(&vm->console));
 	report_end(status, cfg);

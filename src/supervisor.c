@@ -30,6 +30,14 @@ int supervisor_block_signals(void)
 	return -pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
+void supervisor_unblock_signals(void)
+{
+	sigset_t set;
+
+	ending_set(&set);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
 /* Host input waiting for room in the guest's console. */
 struct input {
 	uint8_t buf[256];

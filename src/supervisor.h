@@ -18,6 +18,10 @@ struct outcome {
  * thread exists so that every thread inherits the mask. */
 int supervisor_block_signals(void) __attribute__((warn_unused_result));
 
+/* Lets the ending signals act again (their default: end the process), for
+ * a last blocking write to stdout that must stay interruptible. */
+void supervisor_unblock_signals(void);
+
 int supervise(struct vm *vm, uint64_t timeout_ms, struct outcome *out)
 	__attribute__((warn_unused_result));
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "src/log.h"
@@ -172,22 +173,35 @@ int vcpus_start(struct vm *vm)
 	return 0;
 }
 
+/* Either KVM_RUN is interrupted by the signal, or it has not begun yet and
+ * returns at once because of immediate_exit. A vCPU may also sit in a
+ * device's write to a stdout nobody reads: the kick interrupts that, and
+ * it is repeated until the thread is gone, in case the first one landed
+ * between two writes. */
+static void stop_one(struct vcpu *v)
+{
+	v->run->immediate_exit = 1;
+	for (;;) {
+		pthread_kill(v->thread, KICK_SIGNAL);
+		struct timespec deadline;
+		clock_gettime(CLOCK_REALTIME, &deadline);
+		deadline.tv_nsec += 10 * 1000 * 1000;
+		if (deadline.tv_nsec >= 1000000000) {
+			deadline.tv_sec++;
+			deadline.tv_nsec -= 1000000000;
+		}
+		if (pthread_timedjoin_np(v->thread, NULL, &deadline) == 0)
+			break;
+	}
+	v->started = false;
+}
+
 void vcpus_stop(struct vm *vm)
 {
-	for (unsigned i = 0; i < vm->ncpus; i++) {
-		struct vcpu *v = &vm->vcpus[i];
-		if (!v->started)
-			continue;
-		/* Either KVM_RUN is interrupted by the signal, or it has not
-		 * begun yet and returns at once because of immediate_exit. */
-		v->run->immediate_exit = 1;
-		pthread_kill(v->thread, KICK_SIGNAL);
-	}
-	for (unsigned i = 0; i < vm->ncpus; i++) {
+	console_abandon(&vm->console);
+	for (unsigned i = 0; i < vm->ncpus; i++)
 		if (vm->vcpus[i].started)
-			pthread_join(vm->vcpus[i].thread, NULL);
-		vm->vcpus[i].started = false;
-	}
+			stop_one(&vm->vcpus[i]);
 }
 
 void vcpus_destroy(struct vm *vm)

@@ -298,6 +298,32 @@ t_missing_kernel() {
 	err_message "$k"
 }
 
+# SIGTERM while stdout is a pipe nobody reads: the vCPU is stuck in write(2)
+# to a full pipe, and microrun must still end at once with 143. The test
+# holds the fifo open read-write so microrun's open does not wait, and never
+# reads it; it waits (bounded) until a microrun thread sleeps in pipe_write.
+t_stalled_reader() {
+	local fifo=$D/fifo fd bg pid
+	need "$G/$1"
+	mkfifo "$fifo" || { fail "mkfifo failed"; return; }
+	exec {fd}<>"$fifo"
+	bounded sh -c 'echo $$ >"$1"; shift; exec "$@"' sh "$D/pid" \
+		"$MR" -k "$G/$1" >"$fifo" 2>"$D/err" </dev/null &
+	bg=$!
+	if timeout 10 sh -c 'until [ -s "$1" ] && grep -qs pipe_write /proc/$(cat "$1")/task/*/wchan; do :; done' \
+		sh "$D/pid"; then
+		pid=$(cat "$D/pid")
+		kill -s TERM "$pid"
+	else
+		fail "microrun never blocked writing to the full pipe"
+		kill -s KILL "$(cat "$D/pid")" 2>/dev/null
+	fi
+	wait "$bg"
+	st=$?
+	exec {fd}<&-
+	status_is 143
+}
+
 # A user who may not open /dev/kvm is told how to get access. Needs root
 # (to drop to an unprivileged user) and a /dev/kvm closed to others.
 t_kvm_denied() {
@@ -384,6 +410,7 @@ add "empty kernel file: status 1" t_bad_kernel empty
 add "truncated bzImage (600 bytes): status 1" t_bad_kernel truncated
 add "random-bytes kernel: status 1" t_bad_kernel random
 add "unprivileged user without /dev/kvm access: status 1, says how to fix" t_kvm_denied
+add "spin.elf into a pipe nobody reads, SIGTERM: status 143" t_stalled_reader spin.elf
 add "bootcheck.elf -c 2: second vCPU idle, status 122" t_bootcheck_smp
 
 # --- run them -------------------------------------------------------------
