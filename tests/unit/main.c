@@ -20,6 +20,8 @@ int main(void)
 		console_suite,
 		ioapic_suite,
 		cmos_rtc_suite,
+		virtqueue_suite,
+		virtio_mmio_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
 

@@ -19,5 +19,7 @@ Suite *i8042_suite(void);
 Suite *console_suite(void);
 Suite *ioapic_suite(void);
 Suite *cmos_rtc_suite(void);
+Suite *virtqueue_suite(void);
+Suite *virtio_mmio_suite(void);
 
 #endif
