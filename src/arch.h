@@ -29,8 +29,8 @@ uint64_t arch_ram_hole_start(void);
 unsigned arch_max_cpus(void);
 
 /* VM-wide set-up before any vCPU exists: interrupt controllers, timers,
- * the devices on the buses. */
-int arch_vm_init(struct vm *vm) __attribute__((warn_unused_result));
+ * the devices on the buses (the disks of `p` among them). */
+int arch_vm_init(struct vm *vm, const struct vm_params *p) __attribute__((warn_unused_result));
 void arch_vm_destroy(struct vm *vm);
 /* Per-vCPU set-up: CPUID, MSRs, local APIC, FPU. */
 int arch_vcpu_init(struct vm *vm, struct vcpu *v) __attribute__((warn_unused_result));

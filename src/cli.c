@@ -16,9 +16,11 @@ static const char usage_text[] =
 	"\n"
 	"  -k, --kernel FILE    bzImage or ELF vmlinux to boot (required)\n"
 	"  -i, --initrd FILE    initial ramdisk\n"
-	"  -a, --append TEXT    kernel command line; panic=-1, console=ttyS0 and\n"
-	"                       pci=off come first unless TEXT sets them\n"
+	"  -a, --append TEXT    kernel command line; panic=-1 console=ttyS0 pci=off\n"
+	"                       reboot=k come first unless TEXT sets them\n"
 	"  -m, --memory SIZE    guest RAM, e.g. 512M or 2G (default 1G)\n"
+	"  -d, --disk FILE[,ro][,serial=ID]\n"
+	"                       a virtio-blk disk backed by FILE (repeatable)\n"
 	"  -c, --cpus N         virtual CPUs (default 1)\n"
 	"      --timeout SEC    end the VM after SEC seconds (exit status 124)\n"
 	"  -v, --verbose        report the VM's set-up and exits on stderr\n"
@@ -36,6 +38,7 @@ static const struct option long_options[] = {
 	{ "initrd", required_argument, NULL, 'i' },
 	{ "append", required_argument, NULL, 'a' },
 	{ "memory", required_argument, NULL, 'm' },
+	{ "disk", required_argument, NULL, 'd' },
 	{ "cpus", required_argument, NULL, 'c' },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -113,6 +116,58 @@ static int parse_cpus(const char *text, unsigned *ncpus)
 	return 0;
 }
 
+/* Copies the file name up to its first lone comma; ",," stands for ",". */
+static const char *disk_path(const char *text, char *path, size_t size)
+{
+	size_t n = 0;
+
+	for (; *text; text++) {
+		if (*text == ',' && text[1] != ',')
+			break;
+		if (*text == ',')
+			text++;
+		if (n + 1 >= size)
+			return NULL;
+		path[n++] = *text;
+	}
+	path[n] = '\0';
+	return n ? text : NULL;
+}
+
+static int disk_option(const char *opt, size_t len, struct mr_disk *disk)
+{
+	static const char serial[] = "serial=";
+
+	if (len == 2 && strncmp(opt, "ro", 2) == 0) {
+		disk->read_only = true;
+		return 0;
+	}
+	if (len > strlen(serial) && strncmp(opt, serial, strlen(serial)) == 0 &&
+	    len - strlen(serial) < sizeof(disk->serial)) {
+		memcpy(disk->serial, opt + strlen(serial), len - strlen(serial));
+		disk->serial[len - strlen(serial)] = '\0';
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int cli_parse_disk(const char *text, struct mr_disk *disk)
+{
+	*disk = (struct mr_disk){ 0 };
+	const char *rest = disk_path(text, disk->path, sizeof(disk->path));
+
+	if (!rest)
+		return -EINVAL;
+	while (*rest == ',') {
+		const char *opt = rest + 1;
+		size_t len = strcspn(opt, ",");
+		if (disk_option(opt, len, disk))
+			return -EINVAL;
+		rest = opt + len;
+	}
+	return 0;
+}
+
 static enum cli_outcome bad_value(const char *option, const char *value, const char *hint)
 {
 	mr_err("%s: invalid value '%s' (%s)", option, value, hint);
@@ -148,6 +203,15 @@ static enum cli_outcome apply_option(int opt, const char *name, const char *arg,
 	case OPT_TIMEOUT:
 		if (cli_parse_seconds(arg, &cfg->timeout_ms) || cfg->timeout_ms == 0)
 			return bad_value(name, arg, "seconds greater than 0, e.g. 30 or 0.5");
+		return CLI_RUN;
+	case 'd':
+		if (cfg->ndisks == MR_MAX_DISKS) {
+			mr_err("%s: at most %d disks", name, MR_MAX_DISKS);
+			return CLI_BAD_USAGE;
+		}
+		if (cli_parse_disk(arg, &cfg->disks[cfg->ndisks]))
+			return bad_value(name, arg, "FILE[,ro][,serial=ID], ID up to 20 characters");
+		cfg->ndisks++;
 		return CLI_RUN;
 	case 'h': fputs(usage_text, stdout); return CLI_DONE;
 	case 'V': printf("microrun %s\n", MR_VERSION); return CLI_DONE;
@@ -188,7 +252,7 @@ enum cli_outcome cli_parse(int argc, char **argv, struct mr_config *cfg)
 	optind = 0; /* full re-initialisation, so tests can parse repeatedly */
 	opterr = 0;
 	/* '+': stop at the first non-option; the rest belongs to the program. */
-	while ((opt = getopt_long(argc, argv, "+:k:i:a:m:c:vhV", long_options, &longindex)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:k:i:a:m:c:d:vhV", long_options, &longindex)) != -1) {
 		if (opt == '?' || opt == ':')
 			return report_bad_option(argv, opt);
 		char longname[32];

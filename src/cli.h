@@ -2,7 +2,17 @@
 #ifndef MR_CLI_H
 #define MR_CLI_H
 
+#include <stdbool.h>
 #include <stdint.h>
+
+#define MR_MAX_DISKS 8
+
+/* -d FILE[,ro][,serial=ID] */
+struct mr_disk {
+	char path[4096];
+	bool read_only;
+	char serial[21];        /* what GET_ID returns; "" for none */
+};
 
 struct mr_config {
 	const char *kernel;
@@ -12,6 +22,8 @@ struct mr_config {
 	unsigned ncpus;
 	uint64_t timeout_ms;    /* 0: no timeout */
 	int verbose;
+	struct mr_disk disks[MR_MAX_DISKS];
+	unsigned ndisks;
 	char **program;         /* program and its arguments, NULL-terminated */
 	int program_argc;
 };
@@ -32,6 +44,9 @@ enum cli_outcome cli_parse(int argc, char **argv, struct mr_config *cfg);
 
 /* "512M", "2G", "1048576K", "1T"; a bare number means MiB, as in QEMU's -m. */
 int cli_parse_size(const char *text, uint64_t *bytes) __attribute__((warn_unused_result));
+/* "FILE[,ro][,serial=ID]": a comma ends the file name (write ",," for a
+ * comma in it, as QEMU does); ID is at most 20 characters. */
+int cli_parse_disk(const char *text, struct mr_disk *disk) __attribute__((warn_unused_result));
 /* Seconds, with an optional fraction: "30", "0.5". */
 int cli_parse_seconds(const char *text, uint64_t *ms) __attribute__((warn_unused_result));
 

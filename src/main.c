@@ -108,6 +108,7 @@ int main(int argc, char **argv)
 	const struct vm_params params = {
 		.kernel = cfg.kernel, .initrd = cfg.initrd, .cmdline = cmdline,
 		.mem_bytes = cfg.mem_bytes, .ncpus = cfg.ncpus,
+		.disks = cfg.disks, .ndisks = cfg.ndisks,
 	};
 	int status = vm_create(&vm, &params) ? MR_EXIT_ERROR : run(&vm, &cfg);
 	vm_destroy(&vm);

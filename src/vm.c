@@ -71,7 +71,7 @@ int vm_create(struct vm *vm, const struct vm_params *p)
 	    (r = kvm_open_vm(&vm->kvm, arch_kvm_caps, arch_kvm_ncaps)) ||
 	    (r = check_cpus(vm, p->ncpus)) ||
 	    (r = create_memory(vm, p->mem_bytes)) ||
-	    (r = arch_vm_init(vm)) ||
+	    (r = arch_vm_init(vm, p)) ||
 	    (r = create_vcpus(vm, p->ncpus)) ||
 	    (r = arch_boot(vm, &req)))
 		return r;

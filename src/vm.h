@@ -47,10 +47,14 @@ struct vm {
 	int input_room_fd;    /* eventfd: the console can take input again */
 };
 
+struct mr_disk;
+
 struct vm_params {
 	const char *kernel, *initrd, *cmdline;
 	uint64_t mem_bytes;
 	unsigned ncpus;
+	const struct mr_disk *disks;
+	unsigned ndisks;
 };
 
 /* Builds the whole machine, ready for its vCPUs to start; on failure,

@@ -10,13 +10,16 @@ static unsigned add(struct boot_e820_entry *map, unsigned n, uint64_t addr, uint
 }
 
 /* Base memory ends below the MP table, which stays reserved so the kernel
- * never reuses it; 640K-1M is the legacy VGA/BIOS hole; RAM resumes at 1 MiB. */
+ * never reuses it; 640K-1M is the legacy VGA/BIOS hole, whose top 128K hold
+ * the ACPI tables (reserved, where a BIOS would keep them); RAM resumes at
+ * 1 MiB. */
 unsigned e820_build(const struct guest_mem *m, struct boot_e820_entry *map)
 {
 	unsigned n = 0;
 
 	n = add(map, n, 0, MPTABLE_ADDR, E820_TYPE_RAM);
 	n = add(map, n, MPTABLE_ADDR, BASE_MEM_END - MPTABLE_ADDR, E820_TYPE_RESERVED);
+	n = add(map, n, ACPI_TABLES_ADDR, ACPI_TABLES_SIZE, E820_TYPE_RESERVED);
 	n = add(map, n, HIGH_MEM_START, m->ranges[0].size - HIGH_MEM_START, E820_TYPE_RAM);
 	for (unsigned i = 1; i < m->nranges; i++)
 		n = add(map, n, m->ranges[i].gpa, m->ranges[i].size, E820_TYPE_RAM);

@@ -204,7 +204,7 @@ int linux_boot_setup(struct guest_mem *m, const struct linux_boot_args *a, struc
 	if (!r)
 		r = cmdline_write(m, &k, a->cmdline);
 	if (!r)
-		r = zeropage_write(m, &k, &rd);
+		r = zeropage_write(m, &k, &rd, a->acpi_rsdp);
 	if (!r)
 		r = gdt_write(m);
 	if (!r)

@@ -13,6 +13,7 @@ struct linux_boot_args {
 	const char *initrd_path;  /* NULL: none */
 	const char *cmdline;
 	unsigned ncpus;
+	uint64_t acpi_rsdp;       /* where the ACPI RSDP is, or 0 */
 };
 
 struct boot_entry {

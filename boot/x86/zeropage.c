@@ -35,7 +35,8 @@ static void set_loader_fields(struct boot_params *bp, const struct ramdisk *rd)
 	bp->ext_ramdisk_size = (uint32_t)(rd->size >> 32);
 }
 
-int zeropage_write(struct guest_mem *m, const struct kernel_image *k, const struct ramdisk *rd)
+int zeropage_write(struct guest_mem *m, const struct kernel_image *k, const struct ramdisk *rd,
+		   uint64_t acpi_rsdp)
 {
 	struct boot_params *bp = gmem_ptr(m, ZERO_PAGE_ADDR, sizeof(*bp));
 
@@ -44,6 +45,7 @@ int zeropage_write(struct guest_mem *m, const struct kernel_image *k, const stru
 	memset(bp, 0, sizeof(*bp));
 	memcpy(&bp->hdr, &k->hdr, k->hdr_len);
 	set_loader_fields(bp, rd);
+	bp->acpi_rsdp_addr = acpi_rsdp;
 	bp->e820_entries = (uint8_t)e820_build(m, bp->e820_table);
 	e820_report(bp->e820_table, bp->e820_entries);
 	return 0;

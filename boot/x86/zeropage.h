@@ -16,8 +16,9 @@ int cmdline_write(struct guest_mem *m, const struct kernel_image *k, const char 
 	__attribute__((warn_unused_result));
 
 /* Builds the zero page at ZERO_PAGE_ADDR: the kernel's setup header, the
- * loader's fields, the initrd and the e820 map. */
-int zeropage_write(struct guest_mem *m, const struct kernel_image *k, const struct ramdisk *rd)
-	__attribute__((warn_unused_result));
+ * loader's fields, the initrd, the ACPI RSDP's address (0: none; the
+ * kernel then scans for it) and the e820 map. */
+int zeropage_write(struct guest_mem *m, const struct kernel_image *k, const struct ramdisk *rd,
+		   uint64_t acpi_rsdp) __attribute__((warn_unused_result));
 
 #endif

@@ -16,16 +16,23 @@
 #define HIGH_MEM_START    0x100000ULL
 #define KERNEL_DEFAULT_ADDR 0x1000000ULL
 
+#define ACPI_TABLES_ADDR  0xe0000ULL  /* RSDP first: Linux also scans here */
+#define ACPI_TABLES_SIZE  0x20000ULL  /* up to 1 MiB, reserved in e820 */
+
 #define MMIO_HOLE_START   0xc0000000ULL /* RAM beyond 3 GiB moves above 4 GiB */
 #define MMIO_HOLE_END     0x100000000ULL
 #define IDENTITY_MAP_ADDR 0xfeffc000ULL /* KVM_SET_IDENTITY_MAP_ADDR: one page */
 #define TSS_ADDR          0xfeffd000ULL /* KVM_SET_TSS_ADDR: three pages */
+#define VIRTIO_MMIO_BASE  0xd0000000ULL /* virtio-mmio windows, one per device */
+#define VIRTIO_MMIO_STRIDE 0x1000ULL
+#define VIRTIO_FIRST_GSI  16            /* I/O APIC pins 16-23: clear of ISA IRQs */
 #define IOAPIC_ADDR       0xfec00000ULL
 #define LAPIC_ADDR        0xfee00000ULL
 
 #define UART_COM1_PORT    0x3f8
 #define UART_COM1_IRQ     4
 #define CMOS_PORT         0x70
+#define ACPI_SLEEP_PORT   0x600 /* FADT sleep control; status at +1 */
 #define I8042_PORT_DATA   0x60
 #define I8042_PORT_CMD    0x64
 

@@ -9,7 +9,23 @@
 #include "devices/i8042.h"
 #include "devices/ioapic.h"
 #include "devices/uart16550.h"
+#include "devices/virtio_blk.h"
+#include "devices/virtio_mmio.h"
+#include "src/cli.h"
 #include "src/vm.h"
+
+#define PC_MAX_VIRTIO 8  /* one I/O APIC pin each, 16-23 */
+
+/* A virtio-mmio device: its window, its pin, its own lock (its requests
+ * run while it is held; the machine lock nests inside, for the pin). */
+struct pc_virtio {
+	struct arch_vm *machine;
+	pthread_mutex_t lock;
+	uint64_t base;
+	unsigned gsi;
+	struct virtio_mmio transport;
+	struct virtio_blk blk;
+};
 
 /* A byte-register device on the port bus, reached under the machine lock. */
 struct pc_port {
@@ -25,13 +41,22 @@ struct arch_vm {
 	struct uart16550 uart;
 	struct i8042 kbc;
 	struct cmos_rtc rtc;
-	struct pc_port kbc_port, rtc_port;
+	struct pc_port kbc_port, rtc_port, sleep_port;
+	struct pc_virtio virtio[PC_MAX_VIRTIO];
+	unsigned nvirtio;
 	struct kvm_cpuid2 *cpuid;
 	uint32_t tsc_khz;
 };
 
 /* The devices of the PC this machine is: I/O APIC, COM1, i8042, RTC. */
 int pc_devices_init(struct vm *vm, struct arch_vm *a) __attribute__((warn_unused_result));
+/* Opens the disks and puts each behind a virtio-mmio window. */
+int pc_virtio_add_disks(struct vm *vm, struct arch_vm *a, const struct mr_disk *disks, unsigned n)
+	__attribute__((warn_unused_result));
+void pc_virtio_destroy(struct arch_vm *a);
+/* ACPI tables describing this machine, at ACPI_TABLES_ADDR. */
+int pc_write_acpi(struct vm *vm, struct arch_vm *a) __attribute__((warn_unused_result));
+
 /* A local APIC acknowledged a level-triggered `vector`. */
 void pc_devices_eoi(struct arch_vm *a, uint8_t vector);
 

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "boot/x86/acpi.h"
 #include "src/arch.h"
 #include "src/log.h"
 #include "src/x86/layout.h"
@@ -161,6 +162,23 @@ static void rtc_write(struct arch_vm *a, unsigned reg, uint8_t value)
 	cmos_rtc_write(&a->rtc, reg, value);
 }
 
+/* ACPI sleep registers: control at +0, status at +1 (boot/x86/acpi.h).
+ * Entering S5 is powering off; the status never shows a wake-up. */
+static uint8_t sleep_read(struct arch_vm *a, unsigned reg)
+{
+	(void)a;
+	(void)reg;
+	return 0;
+}
+
+static void sleep_write(struct arch_vm *a, unsigned reg, uint8_t value)
+{
+	if (reg == 0 && acpi_sleep_control_is_s5(value)) {
+		mr_info("guest powered off (ACPI S5)");
+		vm_request_end(a->vm, VM_END_POWEROFF);
+	}
+}
+
 /* A wider access reads the byte register repeated and writes its low byte,
  * as a port-decoding ISA device would. */
 static void pc_port_access(void *dev, uint64_t offset, uint8_t *data, unsigned len, bool is_write)
@@ -202,6 +220,7 @@ int pc_devices_init(struct vm *vm, struct arch_vm *a)
 	cmos_rtc_init(&a->rtc, &rops);
 	a->kbc_port = (struct pc_port){ .machine = a, .read = kbc_read, .write = kbc_write };
 	a->rtc_port = (struct pc_port){ .machine = a, .read = rtc_read, .write = rtc_write };
+	a->sleep_port = (struct pc_port){ .machine = a, .read = sleep_read, .write = sleep_write };
 	int r = bus_register(&vm->mmio, IOAPIC_ADDR, IOAPIC_MMIO_LEN, ioapic_access, a);
 	if (!r)
 		r = bus_register(&vm->pio, UART_COM1_PORT, 8, uart_access, a);
@@ -209,5 +228,7 @@ int pc_devices_init(struct vm *vm, struct arch_vm *a)
 		r = bus_register(&vm->pio, I8042_PORT_DATA, 5, pc_port_access, &a->kbc_port);
 	if (!r)
 		r = bus_register(&vm->pio, CMOS_PORT, 2, pc_port_access, &a->rtc_port);
+	if (!r)
+		r = bus_register(&vm->pio, ACPI_SLEEP_PORT, 2, pc_port_access, &a->sleep_port);
 	return r;
 }

@@ -22,6 +22,8 @@ int main(void)
 		cmos_rtc_suite,
 		virtqueue_suite,
 		virtio_mmio_suite,
+		aml_suite,
+		acpi_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
 

@@ -21,5 +21,7 @@ Suite *ioapic_suite(void);
 Suite *cmos_rtc_suite(void);
 Suite *virtqueue_suite(void);
 Suite *virtio_mmio_suite(void);
+Suite *aml_suite(void);
+Suite *acpi_suite(void);
 
 #endif

@@ -140,7 +140,7 @@ END_TEST
 static const struct boot_params *write_zero_page(const struct kernel_image *k,
 						 const struct ramdisk *rd)
 {
-	ck_assert_int_eq(zeropage_write(&mem, k, rd), 0);
+	ck_assert_int_eq(zeropage_write(&mem, k, rd, 0xe0000), 0);
 	return zero_page();
 }
 
@@ -176,6 +176,7 @@ START_TEST(loader_fields_set)
 	ck_assert_uint_eq(bp->ext_ramdisk_image, 0);
 	ck_assert_uint_eq(bp->ext_ramdisk_size, 0);
 	ck_assert_uint_eq(bp->hdr.kernel_alignment, k.hdr.kernel_alignment);
+	ck_assert_uint_eq(bp->acpi_rsdp_addr, 0xe0000);
 }
 END_TEST
 
@@ -206,7 +207,8 @@ START_TEST(no_ramdisk_leaves_fields_zero)
 END_TEST
 
 /* Whatever was in memory before, the kernel finds zeros outside the header,
- * the e820 count and the e820 entries; in particular the sentinel. */
+ * the RSDP address, the e820 count and the e820 entries; in particular the
+ * sentinel. */
 START_TEST(rest_of_zero_page_cleared)
 {
 	struct kernel_image k = kernel(sizeof(k.hdr), 2047);
@@ -214,12 +216,14 @@ START_TEST(rest_of_zero_page_cleared)
 	const struct boot_params *bp = write_zero_page(&k, &rd);
 	const uint8_t *p = (const uint8_t *)bp;
 	size_t count = offsetof(struct boot_params, e820_entries);
+	size_t rsdp = offsetof(struct boot_params, acpi_rsdp_addr);
 	size_t hdr_end = offsetof(struct boot_params, hdr) + sizeof(bp->hdr);
 	size_t map = offsetof(struct boot_params, e820_table);
 	size_t map_end = map + bp->e820_entries * sizeof(struct boot_e820_entry);
 
 	ck_assert_uint_eq(bp->sentinel, 0);
-	ck_assert(all_equal(p, count, 0));
+	ck_assert(all_equal(p, rsdp, 0));
+	ck_assert(all_equal(p + rsdp + 8, count - rsdp - 8, 0));
 	ck_assert(all_equal(p + count + 1, HDR_OFFSET - count - 1, 0));
 	ck_assert(all_equal(p + hdr_end, map - hdr_end, 0));
 	ck_assert(all_equal(p + map_end, sizeof(*bp) - map_end, 0));
@@ -234,27 +238,31 @@ END_TEST
 static const struct {
 	uint64_t ram;
 	unsigned n;
-	struct boot_e820_entry e[4];
+	struct boot_e820_entry e[5];
 } e820_cases[] = {
-	{ 256 * MIB, 3, {
+	{ 256 * MIB, 4, {
 		{ 0, 0x9fc00, RAM },
 		{ 0x9fc00, 0x400, RSVD },
+		{ 0xe0000, 0x20000, RSVD },
 		{ 0x100000, 256 * MIB - 0x100000, RAM },
 	} },
-	{ 3 * GIB, 3, {
+	{ 3 * GIB, 4, {
 		{ 0, 0x9fc00, RAM },
 		{ 0x9fc00, 0x400, RSVD },
+		{ 0xe0000, 0x20000, RSVD },
 		{ 0x100000, 3 * GIB - 0x100000, RAM },
 	} },
-	{ 3 * GIB + 2 * MIB, 4, {
+	{ 3 * GIB + 2 * MIB, 5, {
 		{ 0, 0x9fc00, RAM },
 		{ 0x9fc00, 0x400, RSVD },
+		{ 0xe0000, 0x20000, RSVD },
 		{ 0x100000, 3 * GIB - 0x100000, RAM },
 		{ 4 * GIB, 2 * MIB, RAM },
 	} },
-	{ 8 * GIB, 4, {
+	{ 8 * GIB, 5, {
 		{ 0, 0x9fc00, RAM },
 		{ 0x9fc00, 0x400, RSVD },
+		{ 0xe0000, 0x20000, RSVD },
 		{ 0x100000, 3 * GIB - 0x100000, RAM },
 		{ 4 * GIB, 5 * GIB, RAM },
 	} },
