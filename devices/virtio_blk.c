@@ -171,45 +171,72 @@ static uint8_t do_get_id(struct virtio_blk *b, struct virtq_chain *c, struct req
 	return VIRTIO_BLK_S_OK;
 }
 
-/* One range of a discard or write-zeroes request (5.2.6.2). */
-static int zero_range(struct virtio_blk *b, uint64_t off, uint64_t len, bool unmap)
+/* A discard, or a write-zeroes with the unmap flag, frees the file's
+ * blocks (a hole reads as zeros); a write-zeroes without it keeps them
+ * allocated, except on file systems that cannot zero a range in place
+ * (tmpfs), where a hole is the only way to zeros short of writing them. */
+static int zero_file_range(int fd, uint64_t off, uint64_t len, bool unmap)
+{
+	const int keep = FALLOC_FL_KEEP_SIZE;
+
+	if (!unmap && fallocate(fd, FALLOC_FL_ZERO_RANGE | keep, (off_t)off, (off_t)len) == 0)
+		return 0;
+	if (!unmap && errno != EOPNOTSUPP)
+		return -errno;
+	return fallocate(fd, FALLOC_FL_PUNCH_HOLE | keep, (off_t)off, (off_t)len) ? -errno : 0;
+}
+
+/* A block device zeroes with BLKZEROOUT (which may unmap by itself);
+ * BLKDISCARD is only for discards: it promises no zeros. */
+static int zero_range(struct virtio_blk *b, uint64_t off, uint64_t len, bool discard, bool unmap)
 {
 	const struct virtio_blk_backend *be = &b->backend;
 
 	if (be->is_block_device) {
 		uint64_t range[2] = { off, len };
-		return ioctl(be->fd, unmap ? BLKDISCARD : BLKZEROOUT, range) ? -errno : 0;
+		return ioctl(be->fd, discard ? BLKDISCARD : BLKZEROOUT, range) ? -errno : 0;
 	}
-	int mode = unmap ? FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE : FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
-	return fallocate(be->fd, mode, (off_t)off, (off_t)len) ? -errno : 0;
+	return zero_file_range(be->fd, off, len, discard || unmap);
 }
 
+/* 5.2.6.2: a discard must not carry the unmap flag, write-zeroes may; no
+ * other flag exists. */
+static uint8_t check_segment(const struct virtio_blk *b, const struct virtio_blk_discard_write_zeroes *seg,
+			     bool write_zeroes)
+{
+	uint32_t allowed = write_zeroes ? VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP : 0;
+
+	if (seg->flags & ~allowed)
+		return VIRTIO_BLK_S_UNSUPP;
+	if (!in_range(b, seg->sector, (uint64_t)seg->num_sectors * VIRTIO_BLK_SECTOR))
+		return VIRTIO_BLK_S_IOERR;
+	return VIRTIO_BLK_S_OK;
+}
+
+/* Every segment is checked before any is applied: a request fails whole. */
 static uint8_t do_discard(struct virtio_blk *b, struct virtq_chain *c, struct request *rq,
 			  bool write_zeroes)
 {
-	struct virtio_blk_discard_write_zeroes seg;
-	uint64_t nseg = rq->data_len / sizeof(seg);
-	uint8_t buf[MAX_DISCARD_SEGS * sizeof(seg)];
+	struct virtio_blk_discard_write_zeroes seg[MAX_DISCARD_SEGS];
+	uint64_t nseg = rq->data_len / sizeof(seg[0]);
+	uint8_t status = VIRTIO_BLK_S_OK;
 
 	if (b->backend.read_only || !data_direction_is(c, false) ||
-	    rq->data_len % sizeof(seg) || nseg == 0 || nseg > MAX_DISCARD_SEGS)
+	    rq->data_len % sizeof(seg[0]) || nseg == 0 || nseg > MAX_DISCARD_SEGS)
 		return VIRTIO_BLK_S_IOERR;
-	uint8_t *p = buf; /* the segments, gathered from however many buffers */
+	uint8_t *p = (uint8_t *)seg; /* gathered from however many buffers */
 	for (int i = 0; i < rq->ndata; i++) {
 		memcpy(p, rq->data[i].iov_base, rq->data[i].iov_len);
 		p += rq->data[i].iov_len;
 	}
-	for (uint64_t i = 0; i < nseg; i++) {
-		memcpy(&seg, buf + i * sizeof(seg), sizeof(seg));
-		if (seg.flags & ~VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP ||
-		    !in_range(b, seg.sector, (uint64_t)seg.num_sectors * VIRTIO_BLK_SECTOR))
-			return VIRTIO_BLK_S_UNSUPP;
-		bool unmap = !write_zeroes || (seg.flags & VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP);
-		if (zero_range(b, seg.sector * VIRTIO_BLK_SECTOR,
-			       (uint64_t)seg.num_sectors * VIRTIO_BLK_SECTOR, unmap))
-			return VIRTIO_BLK_S_IOERR;
-	}
-	return VIRTIO_BLK_S_OK;
+	for (uint64_t i = 0; i < nseg && status == VIRTIO_BLK_S_OK; i++)
+		status = check_segment(b, &seg[i], write_zeroes);
+	for (uint64_t i = 0; i < nseg && status == VIRTIO_BLK_S_OK; i++)
+		if (zero_range(b, seg[i].sector * VIRTIO_BLK_SECTOR,
+			       (uint64_t)seg[i].num_sectors * VIRTIO_BLK_SECTOR, !write_zeroes,
+			       seg[i].flags & VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP))
+			status = VIRTIO_BLK_S_IOERR;
+	return status;
 }
 
 static uint8_t execute(struct virtio_blk *b, struct virtq_chain *c, struct request *rq)

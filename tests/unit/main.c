@@ -24,6 +24,7 @@ int main(void)
 		virtio_mmio_suite,
 		aml_suite,
 		acpi_suite,
+		virtio_blk_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
 

@@ -23,5 +23,6 @@ Suite *virtqueue_suite(void);
 Suite *virtio_mmio_suite(void);
 Suite *aml_suite(void);
 Suite *acpi_suite(void);
+Suite *virtio_blk_suite(void);
 
 #endif

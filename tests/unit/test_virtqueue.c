@@ -1,9 +1,9 @@
-/* The split virtqueue played from the guest's side: a small driver lays
- * out the rings in guest RAM as Linux's virtio_ring does (descriptors, the
- * avail ring right after them, the used ring on the next 4 KiB boundary),
- * adds chains and reads the used ring back, while the device side under
- * test takes and returns them. Then everything a hostile driver can get
- * wrong, and a fuzz loop. */
+/* The split virtqueue played from the guest's side: the shared test driver
+ * (virtio_driver.h) lays out the rings in guest RAM as Linux's virtio_ring
+ * does (descriptors, the avail ring right after them, the used ring on the
+ * next 4 KiB boundary), adds chains and reads the used ring back, while the
+ * device side under test takes and returns them. Then everything a hostile
+ * driver can get wrong, and a fuzz loop. */
 #include <check.h>
 #include <errno.h>
 #include <stdint.h>
@@ -12,6 +12,7 @@
 #include "devices/virtqueue.h"
 #include "src/guest_mem.h"
 #include "tests/unit/suites.h"
+#include "tests/unit/virtio_driver.h"
 
 #define MIB (1ULL << 20)
 #define GIB (1ULL << 30)
@@ -33,6 +34,8 @@
 static struct guest_mem mem;
 static struct virtq q;
 static struct virtq_chain chain;
+/* The driver's side of the queue. */
+static struct vdrv drv;
 
 /* ck_assert reports every check that passes to the test runner (a write
  * on a pipe); helpers that run in long loops report only failures. */
@@ -42,64 +45,42 @@ static struct virtq_chain chain;
 			ck_abort_msg("%s:%d: %s", __FILE__, __LINE__, #cond);     \
 	} while (0)
 
-/* The driver's side of the queue. */
-static struct {
-	uint16_t avail_idx;	/* its copy of avail->idx */
-	uint16_t last_used;	/* next used entry it will read */
-	uint16_t free_desc;	/* next descriptor it hands out (a ring) */
-	uint64_t next_data;
-	uint64_t next_table;
-} drv;
-
-/* A buffer of a chain the test adds: gpa filled in by the driver. */
-struct seg {
-	uint32_t len;
-	uint16_t flags;		/* R or W */
-	uint64_t gpa;
-};
-
 static void *host(uint64_t gpa, uint64_t len)
 {
-	void *p = gmem_ptr(&mem, gpa, len);
-
-	require(p);
-	return p;
+	return vdrv_host(&drv, gpa, len);
 }
 
 static struct virtq_avail *avail(void)
 {
-	return host(q.avail_gpa, virtq_avail_bytes(q.size));
+	return vdrv_avail(&drv);
 }
 
 static struct virtq_used *used(void)
 {
-	return host(q.used_gpa, virtq_used_bytes(q.size));
+	return vdrv_used(&drv);
 }
 
 static uint16_t *used_event(void)
 {
-	return &avail()->ring[q.size];
+	return vdrv_used_event(&drv);
 }
 
 static uint16_t avail_event(void)
 {
-	return *(uint16_t *)host(q.used_gpa + virtq_used_bytes(q.size) - 2, 2);
+	return vdrv_avail_event(&drv);
 }
 
-/* The driver's half of event suppression (vring_need_event). */
-static bool need_event(uint16_t event, uint16_t new_idx, uint16_t old_idx)
-{
-	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old_idx);
-}
-
-/* vring_init's layout for `size` entries, without touching memory. */
+/* vring_init's layout for `size` entries, without touching memory; the
+ * device's queue and the driver's agree on it. */
 static void layout(uint16_t size, bool indirect, bool event_idx)
 {
+	vdrv_layout(&drv, &mem, size, RINGS);
+	drv.event_idx = event_idx;
 	virtq_reset(&q);
 	q.size = size;
-	q.desc_gpa = RINGS;
-	q.avail_gpa = RINGS + virtq_desc_bytes(size);
-	q.used_gpa = (q.avail_gpa + virtq_avail_bytes(size) + 4095) & ~4095ULL;
+	q.desc_gpa = drv.desc_gpa;
+	q.avail_gpa = drv.avail_gpa;
+	q.used_gpa = drv.used_gpa;
 	q.indirect = indirect;
 	q.event_idx = event_idx;
 }
@@ -108,18 +89,15 @@ static void layout(uint16_t size, bool indirect, bool event_idx)
 static void start(uint16_t size, bool indirect, bool event_idx)
 {
 	layout(size, indirect, event_idx);
-	uint64_t end = q.used_gpa + virtq_used_bytes(size);
-	memset(host(RINGS, end - RINGS), 0, end - RINGS);
+	vdrv_clear(&drv);
 	ck_assert_int_eq(virtq_check_layout(&q, &mem), 0);
 	q.ready = true;
-	memset(&drv, 0, sizeof(drv));
-	drv.next_data = DATA;
-	drv.next_table = TABLES;
 }
 
 static void setup(void)
 {
 	ck_assert_int_eq(gmem_create(&mem, RAM_SIZE, HOLE), 0);
+	drv = (struct vdrv){ .data = DATA, .data_end = HOLE, .tables = TABLES, .tables_end = DATA };
 	start(8, false, false);
 }
 
@@ -136,10 +114,8 @@ static uint8_t pattern(uint64_t gpa)
 /* A buffer with a recognisable pattern, carved from the data area. */
 static uint64_t new_buffer(uint32_t len)
 {
-	if (drv.next_data + len > HOLE)
-		drv.next_data = DATA;
-	uint64_t gpa = drv.next_data;
-	drv.next_data += (len + 63) & ~63U;
+	uint64_t gpa = vdrv_alloc(&drv, len);
+
 	memset(host(gpa, len), pattern(gpa), len);
 	return gpa;
 }
@@ -147,76 +123,58 @@ static uint64_t new_buffer(uint32_t len)
 static void put_desc(uint64_t table, uint16_t i, uint64_t addr, uint32_t len, uint16_t flags,
 		     uint16_t next)
 {
-	struct virtq_desc *d = host(table + 16ULL * i, 16);
-
-	*d = (struct virtq_desc){ .addr = addr, .len = len, .flags = flags, .next = next };
+	vdrv_put_desc(&drv, table, i, addr, len, flags, next);
 }
 
 /* Descriptor `i` of the queue's own table. */
 static void put(uint16_t i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
 {
-	put_desc(q.desc_gpa, i, addr, len, flags, next);
+	put_desc(drv.desc_gpa, i, addr, len, flags, next);
 }
 
-/* 2.7.13.2-3: ring entry, barrier, idx. */
 static void make_available(uint16_t head)
 {
-	struct virtq_avail *a = avail();
-
-	a->ring[drv.avail_idx & (q.size - 1)] = head;
-	drv.avail_idx++;
-	__atomic_store_n(&a->idx, drv.avail_idx, __ATOMIC_RELEASE);
+	vdrv_make_available(&drv, head);
 }
 
-/* Writes segs as a chain into `table` from entry `first` on, each pointing
- * at the following entry (wrapping at `entries`). */
-static void put_chain(uint64_t table, uint16_t entries, uint16_t first, struct seg *segs,
+/* A fresh patterned buffer for each of segs. */
+static void new_buffers(struct vbuf *segs, unsigned n)
+{
+	for (unsigned k = 0; k < n; k++)
+		segs[k].gpa = new_buffer(segs[k].len);
+}
+
+/* Writes segs, on fresh buffers, as a chain into `table` from entry
+ * `first` on, each pointing at the following entry (wrapping at `entries`). */
+static void put_chain(uint64_t table, uint16_t entries, uint16_t first, struct vbuf *segs,
 		      unsigned n)
 {
-	for (unsigned k = 0; k < n; k++) {
-		uint16_t i = (uint16_t)((first + k) % entries);
-		uint16_t next = (uint16_t)((i + 1) % entries);
-		segs[k].gpa = new_buffer(segs[k].len);
-		put_desc(table, i, segs[k].gpa, segs[k].len,
-			 (uint16_t)(segs[k].flags | (k + 1 < n ? NEXT : 0)), next);
-	}
+	new_buffers(segs, n);
+	vdrv_put_chain(&drv, table, entries, first, segs, n);
 }
 
 /* virtqueue_add_split without an indirect table. */
-static uint16_t add_chain(struct seg *segs, unsigned n)
+static uint16_t add_chain(struct vbuf *segs, unsigned n)
 {
-	uint16_t head = drv.free_desc;
-
-	put_chain(q.desc_gpa, q.size, head, segs, n);
-	drv.free_desc = (uint16_t)((head + n) % q.size);
-	make_available(head);
-	return head;
+	new_buffers(segs, n);
+	return vdrv_add_chain(&drv, segs, n);
 }
 
 /* A table for an indirect descriptor, with room for `entries`. */
 static uint64_t new_table(unsigned entries)
 {
-	uint64_t gpa = drv.next_table;
-
-	drv.next_table += 16ULL * entries;
-	return gpa;
+	return vdrv_alloc_table(&drv, entries);
 }
 
 /* virtqueue_add_split with an indirect table: one descriptor in the ring. */
-static uint16_t add_indirect(struct seg *segs, unsigned n)
+static uint16_t add_indirect(struct vbuf *segs, unsigned n)
 {
-	uint64_t table = new_table(n);
-	uint16_t head = drv.free_desc;
-
-	put_chain(table, (uint16_t)n, 0, segs, n);
-	put(head, table, 16 * n, INDIRECT, 0);
-	drv.free_desc = (uint16_t)((head + 1) % q.size);
-	make_available(head);
-	return head;
+	new_buffers(segs, n);
+	return vdrv_add_indirect(&drv, segs, n);
 }
 
 /* The next chain is `segs`, buffer by buffer, with head `head`. */
-static void pop_ok(uint16_t head, const struct seg *segs, unsigned n)
+static void pop_ok(uint16_t head, const struct vbuf *segs, unsigned n)
 {
 	uint64_t read_len = 0, write_len = 0;
 	unsigned nread = 0;
@@ -240,17 +198,17 @@ static void pop_ok(uint16_t head, const struct seg *segs, unsigned n)
 /* The driver's view of the next used element (2.7.14). */
 static struct virtq_used_elem reap(void)
 {
-	struct virtq_used *u = used();
+	struct virtq_used_elem e;
 
-	require(__atomic_load_n(&u->idx, __ATOMIC_ACQUIRE) != drv.last_used);
-	return u->ring[drv.last_used++ & (q.size - 1)];
+	require(vdrv_get_used(&drv, &e));
+	return e;
 }
 
 /* Runs `n` one-buffer requests through, as at steady state. */
 static void cycle(unsigned n)
 {
 	for (unsigned k = 0; k < n; k++) {
-		struct seg s[] = { { 4, R, 0 } };
+		struct vbuf s[] = { { 4, R, 0 } };
 		uint16_t head = add_chain(s, 1);
 		require(virtq_pop(&q, &mem, &chain) == 1);
 		require(chain.head == head);
@@ -270,7 +228,7 @@ static void expect_chain_error(int err, uint16_t head)
 	ck_assert_uint_eq(e.id, head);
 	ck_assert_uint_eq(e.len, 0);
 
-	struct seg s[] = { { 8, R, 0 } };
+	struct vbuf s[] = { { 8, R, 0 } };
 	uint16_t next = add_chain(s, 1);
 	pop_ok(next, s, 1);
 	ck_assert_int_eq(virtq_push(&q, &mem, next, 0), 0);
@@ -298,7 +256,7 @@ static void expect_broken(void)
 
 START_TEST(single_readable_buffer)
 {
-	struct seg s[] = { { 100, R, 0 } };
+	struct vbuf s[] = { { 100, R, 0 } };
 	uint16_t head = add_chain(s, 1);
 
 	pop_ok(head, s, 1);
@@ -310,7 +268,7 @@ END_TEST
 
 START_TEST(readable_then_writable_chain)
 {
-	struct seg s[] = { { 16, R, 0 }, { 4096, R, 0 }, { 512, W, 0 }, { 1, W, 0 } };
+	struct vbuf s[] = { { 16, R, 0 }, { 4096, R, 0 }, { 512, W, 0 }, { 1, W, 0 } };
 	uint16_t head = add_chain(s, 4);
 
 	pop_ok(head, s, 4);
@@ -322,13 +280,13 @@ END_TEST
 
 START_TEST(chains_and_buffers_come_in_order)
 {
-	struct seg a[] = { { 10, R, 0 } };
-	struct seg b[] = { { 20, R, 0 }, { 30, W, 0 } };
+	struct vbuf a[] = { { 10, R, 0 } };
+	struct vbuf b[] = { { 20, R, 0 }, { 30, W, 0 } };
 	uint16_t ha = add_chain(a, 1);
 	uint16_t hb = add_chain(b, 2);
 
 	/* A chain whose descriptors are scattered: 6 -> 3 -> 7. */
-	struct seg c[] = { { 40, R, new_buffer(40) }, { 50, R, new_buffer(50) },
+	struct vbuf c[] = { { 40, R, new_buffer(40) }, { 50, R, new_buffer(50) },
 			   { 60, W, new_buffer(60) } };
 	put(6, c[0].gpa, 40, R | NEXT, 3);
 	put(3, c[1].gpa, 50, R | NEXT, 7);
@@ -344,7 +302,7 @@ END_TEST
 
 START_TEST(buffers_anywhere_in_ram)
 {
-	struct seg s[] = { { 64, R, HOLE - 64 }, { 16, W, HIGH }, { 16, W, HIGH_END - 16 } };
+	struct vbuf s[] = { { 64, R, HOLE - 64 }, { 16, W, HIGH }, { 16, W, HIGH_END - 16 } };
 
 	put(0, s[0].gpa, 64, R | NEXT, 1);
 	put(1, s[1].gpa, 16, W | NEXT, 2);
@@ -357,7 +315,7 @@ END_TEST
 START_TEST(indirect_chain)
 {
 	start(8, true, false);
-	struct seg s[] = { { 16, R, 0 }, { 32, R, 0 }, { 64, W, 0 } };
+	struct vbuf s[] = { { 16, R, 0 }, { 32, R, 0 }, { 64, W, 0 } };
 	uint16_t head = add_indirect(s, 3);
 
 	pop_ok(head, s, 3);
@@ -370,7 +328,7 @@ START_TEST(indirect_table_follows_next)
 {
 	start(8, true, false);
 	uint64_t table = new_table(3);
-	struct seg s[] = { { 11, R, new_buffer(11) }, { 22, R, new_buffer(22) },
+	struct vbuf s[] = { { 11, R, new_buffer(11) }, { 22, R, new_buffer(22) },
 			   { 33, W, new_buffer(33) } };
 
 	put_desc(table, 0, s[0].gpa, 11, R | NEXT, 2);
@@ -388,7 +346,7 @@ START_TEST(direct_descriptors_then_indirect_table)
 {
 	start(8, true, false);
 	uint64_t table = new_table(2);
-	struct seg s[] = { { 16, R, new_buffer(16) }, { 24, R, 0 }, { 8, W, 0 } };
+	struct vbuf s[] = { { 16, R, new_buffer(16) }, { 24, R, 0 }, { 8, W, 0 } };
 
 	put_chain(table, 2, 0, &s[1], 2);
 	put(2, s[0].gpa, 16, R | NEXT, 4);
@@ -406,7 +364,7 @@ START_TEST(indices_wrap_around)
 
 	uint16_t heads[3];
 	for (unsigned k = 0; k < 3; k++) {
-		struct seg s[] = { { 8, R, 0 }, { 8, W, 0 } };
+		struct vbuf s[] = { { 8, R, 0 }, { 8, W, 0 } };
 		heads[k] = add_chain(s, 2);
 		pop_ok(heads[k], s, 2);
 	}
@@ -426,7 +384,7 @@ END_TEST
 
 START_TEST(push_fills_used_ring)
 {
-	struct seg s[] = { { 8, R, 0 }, { 100, W, 0 } };
+	struct vbuf s[] = { { 8, R, 0 }, { 100, W, 0 } };
 	uint16_t head = add_chain(s, 2);
 
 	ck_assert_int_eq(virtq_pop(&q, &mem, &chain), 1);
@@ -459,7 +417,7 @@ END_TEST
 static void complete(unsigned n)
 {
 	for (unsigned k = 0; k < n; k++) {
-		struct seg s[] = { { 4, R, 0 } };
+		struct vbuf s[] = { { 4, R, 0 } };
 		uint16_t head = add_chain(s, 1);
 		require(virtq_pop(&q, &mem, &chain) == 1);
 		require(virtq_push(&q, &mem, head, 0) == 0);
@@ -534,7 +492,7 @@ START_TEST(device_suppresses_notifications_with_flags)
 {
 	ck_assert(!virtq_set_notify(&q, &mem, false));
 	ck_assert_uint_eq(used()->flags, VIRTQ_USED_F_NO_NOTIFY);
-	struct seg s[] = { { 4, R, 0 } };
+	struct vbuf s[] = { { 4, R, 0 } };
 	uint16_t head = add_chain(s, 1);
 	/* Re-enabling finds the buffer added while off. */
 	ck_assert(virtq_set_notify(&q, &mem, true));
@@ -547,12 +505,10 @@ END_TEST
 /* 2.7.10: the driver notifies when idx moves past avail_event. */
 static bool driver_kicks(void)
 {
-	struct seg s[] = { { 4, R, 0 } };
-	uint16_t old_idx = drv.avail_idx;
+	struct vbuf s[] = { { 4, R, 0 } };
 
 	add_chain(s, 1);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return need_event(avail_event(), drv.avail_idx, old_idx);
+	return vdrv_kick_prepare(&drv);
 }
 
 START_TEST(device_suppresses_notifications_with_event_idx)
@@ -791,7 +747,7 @@ END_TEST
 
 START_TEST(avail_idx_runs_ahead)
 {
-	struct seg s[] = { { 4, R, 0 } };
+	struct vbuf s[] = { { 4, R, 0 } };
 
 	/* A full ring is fine... */
 	for (unsigned k = 0; k < 8; k++)
@@ -824,7 +780,7 @@ END_TEST
 START_TEST(more_in_flight_than_descriptors)
 {
 	start(4, false, false);
-	struct seg s[] = { { 4, R, 0 } };
+	struct vbuf s[] = { { 4, R, 0 } };
 
 	for (unsigned k = 0; k < 4; k++) {
 		add_chain(s, 1);
