@@ -2,10 +2,23 @@
 #ifndef MR_TEST_HELPERS_H
 #define MR_TEST_HELPERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* An unlinked temporary file holding `len` bytes of `data` (len may be 0);
  * returns its descriptor. Fails the test on error. */
 int test_file_with(const void *data, size_t len);
+
+/* Little-endian fields of a table as a guest would read them. */
+uint16_t test_le16(const uint8_t *p);
+uint32_t test_le32(const uint8_t *p);
+uint64_t test_le64(const uint8_t *p);
+
+/* The 8-bit sum firmware tables checksum to zero. */
+uint8_t test_byte_sum(const uint8_t *p, size_t len);
+
+/* Whether all `len` bytes at `p` equal `value`. */
+bool test_all_bytes(const uint8_t *p, size_t len, uint8_t value);
 
 #endif

@@ -14,8 +14,8 @@
 #include "boot/x86/acpi.h"
 #include "src/guest_mem.h"
 #include "src/x86/layout.h"
+#include "tests/unit/helpers.h"
 #include "tests/unit/suites.h"
-
 
 /* The machine's choices (src/x86/layout.h holds microrun's), spelled out
  * here so that the expected bytes below do not depend on them. */
@@ -72,38 +72,6 @@ static void setup(void)
 	gmem_wrap(&mem, ram, sizeof(ram));
 }
 
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)le16(p) | (uint32_t)le16(p + 2) << 16;
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
-static uint8_t byte_sum(const uint8_t *p, size_t len)
-{
-	uint8_t sum = 0;
-
-	for (size_t i = 0; i < len; i++)
-		sum += p[i];
-	return sum;
-}
-
-static int all_canary(const uint8_t *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (p[i] != CANARY)
-			return 0;
-	return 1;
-}
-
 struct tables {
 	uint64_t xsdt, fadt, madt, dsdt; /* guest-physical */
 	size_t used;                     /* what acpi_write_tables returned */
@@ -116,7 +84,7 @@ static uint32_t table_at(const struct tables *t, uint64_t gpa, const char *sig)
 	ck_assert_uint_ge(gpa, REGION_ADDR);
 	ck_assert_uint_le(gpa + HDR, REGION_ADDR + t->used);
 	ck_assert_mem_eq(ram + gpa, sig, 4);
-	uint32_t len = le32(ram + gpa + 4);
+	uint32_t len = test_le32(ram + gpa + 4);
 	ck_assert_uint_ge(len, HDR);
 	ck_assert_uint_le(gpa + len, REGION_ADDR + t->used);
 	return len;
@@ -128,13 +96,13 @@ static void find_tables(struct tables *t)
 	const uint8_t *rsdp = ram + REGION_ADDR;
 
 	ck_assert_mem_eq(rsdp, "RSD PTR ", 8);
-	t->xsdt = le64(rsdp + 24);
+	t->xsdt = test_le64(rsdp + 24);
 	ck_assert_uint_eq(table_at(t, t->xsdt, "XSDT"), HDR + 2 * 8);
-	t->fadt = le64(ram + t->xsdt + HDR);
-	t->madt = le64(ram + t->xsdt + HDR + 8);
+	t->fadt = test_le64(ram + t->xsdt + HDR);
+	t->madt = test_le64(ram + t->xsdt + HDR + 8);
 	table_at(t, t->fadt, "FACP");
 	table_at(t, t->madt, "APIC");
-	t->dsdt = le64(ram + t->fadt + 140);
+	t->dsdt = test_le64(ram + t->fadt + 140);
 	table_at(t, t->dsdt, "DSDT");
 }
 
@@ -146,8 +114,8 @@ static void write_and_find(struct tables *t, const struct acpi_machine *mach)
 	int n = acpi_write_tables(&mem, mach);
 	ck_assert_int_gt(n, 0);
 	t->used = (size_t)n;
-	ck_assert(all_canary(ram, REGION_ADDR));
-	ck_assert(all_canary(ram + REGION_ADDR + t->used, RAM_SIZE - REGION_ADDR - t->used));
+	ck_assert(test_all_bytes(ram, REGION_ADDR, CANARY));
+	ck_assert(test_all_bytes(ram + REGION_ADDR + t->used, RAM_SIZE - REGION_ADDR - t->used, CANARY));
 	find_tables(t);
 }
 
@@ -159,12 +127,12 @@ START_TEST(rsdp)
 
 	write_and_find(&t, &mach);
 	const uint8_t *r = ram + REGION_ADDR;
-	ck_assert_uint_eq(byte_sum(r, 20), 0);
-	ck_assert_uint_eq(byte_sum(r, 36), 0);
+	ck_assert_uint_eq(test_byte_sum(r, 20), 0);
+	ck_assert_uint_eq(test_byte_sum(r, 36), 0);
 	ck_assert_mem_eq(r + 9, "MICRO ", 6);
 	ck_assert_uint_eq(r[15], 2);
-	ck_assert_uint_eq(le32(r + 16), 0);  /* no RSDT */
-	ck_assert_uint_eq(le32(r + 20), 36);
+	ck_assert_uint_eq(test_le32(r + 16), 0);  /* no RSDT */
+	ck_assert_uint_eq(test_le32(r + 20), 36);
 	ck_assert_uint_eq(t.xsdt, REGION_ADDR + 0x30);
 	ck_assert_uint_eq(REGION_ADDR % 16, 0);
 }
@@ -187,7 +155,7 @@ START_TEST(xsdt_lists_fadt_and_madt)
 	ck_assert_uint_eq(t.madt, REGION_ADDR + 0x190);
 	ck_assert_uint_eq(t.dsdt % 16, 0);
 	ck_assert_uint_eq(t.dsdt, (t.madt + 62 + 8 * 2 + 15) & ~15ULL);
-	ck_assert_uint_eq(t.used, t.dsdt - REGION_ADDR + le32(ram + t.dsdt + 4));
+	ck_assert_uint_eq(t.used, t.dsdt - REGION_ADDR + test_le32(ram + t.dsdt + 4));
 }
 END_TEST
 
@@ -197,7 +165,7 @@ static void check_gas_io_byte(const uint8_t *g, uint16_t port)
 	ck_assert_uint_eq(g[1], 8);
 	ck_assert_uint_eq(g[2], 0);
 	ck_assert_uint_eq(g[3], 1); /* byte access */
-	ck_assert_uint_eq(le64(g + 4), port);
+	ck_assert_uint_eq(test_le64(g + 4), port);
 }
 
 /* 5.2.9, Table 5.34: hardware-reduced, DSDT through X_DSDT only, the
@@ -209,15 +177,15 @@ START_TEST(fadt)
 
 	write_and_find(&t, &mach);
 	const uint8_t *f = ram + t.fadt;
-	ck_assert_uint_eq(le32(f + 4), 276);
+	ck_assert_uint_eq(test_le32(f + 4), 276);
 	ck_assert_uint_eq(f[8], 6);
 	ck_assert_uint_eq(f[131], 3);
-	ck_assert_uint_eq(le32(f + 36), 0);         /* FIRMWARE_CTRL: no FACS */
-	ck_assert_uint_eq(le32(f + 40), 0);         /* DSDT: X_DSDT instead */
-	ck_assert_uint_eq(le64(f + 132), 0);        /* X_FIRMWARE_CTRL */
-	ck_assert_uint_eq(le64(f + 140), t.dsdt);
-	ck_assert_uint_eq(le32(f + 112), (1u << 20) | (1u << 5) | (1u << 4));
-	ck_assert_uint_eq(le16(f + 109), 0x0007);   /* legacy, 8042, no VGA */
+	ck_assert_uint_eq(test_le32(f + 36), 0);         /* FIRMWARE_CTRL: no FACS */
+	ck_assert_uint_eq(test_le32(f + 40), 0);         /* DSDT: X_DSDT instead */
+	ck_assert_uint_eq(test_le64(f + 132), 0);        /* X_FIRMWARE_CTRL */
+	ck_assert_uint_eq(test_le64(f + 140), t.dsdt);
+	ck_assert_uint_eq(test_le32(f + 112), (1u << 20) | (1u << 5) | (1u << 4));
+	ck_assert_uint_eq(test_le16(f + 109), 0x0007);   /* legacy, 8042, no VGA */
 	for (size_t i = 44; i < 109; i++)           /* SCI, PM blocks, ... */
 		ck_assert_uint_eq(f[i], 0);
 	for (size_t i = 148; i < 244; i++)          /* X_PM1a_EVT .. X_GPE1 */
@@ -235,10 +203,10 @@ START_TEST(fadt_boot_flags_follow_devices)
 
 	mach.nisa = 0;
 	write_and_find(&t, &mach);
-	ck_assert_uint_eq(le16(ram + t.fadt + 109), 0x0024); /* no VGA, no RTC */
+	ck_assert_uint_eq(test_le16(ram + t.fadt + 109), 0x0024); /* no VGA, no RTC */
 	mach.nisa = 1; /* COM1 only */
 	write_and_find(&t, &mach);
-	ck_assert_uint_eq(le16(ram + t.fadt + 109), 0x0025);
+	ck_assert_uint_eq(test_le16(ram + t.fadt + 109), 0x0025);
 }
 END_TEST
 
@@ -254,11 +222,11 @@ START_TEST(madt)
 
 	write_and_find(&t, &mach);
 	const uint8_t *m = ram + t.madt;
-	uint32_t len = le32(m + 4);
+	uint32_t len = test_le32(m + 4);
 	ck_assert_uint_eq(len, 44 + 8 * ncpus + 12 + 6);
 	ck_assert_uint_eq(m[8], 5);
-	ck_assert_uint_eq(le32(m + 36), LAPIC_ADDR);
-	ck_assert_uint_eq(le32(m + 40), 0);
+	ck_assert_uint_eq(test_le32(m + 36), LAPIC_ADDR);
+	ck_assert_uint_eq(test_le32(m + 40), 0);
 	for (uint32_t off = 44; off < len;) {
 		const uint8_t *e = m + off;
 
@@ -270,20 +238,20 @@ START_TEST(madt)
 			ck_assert_uint_eq(nioapic + nnmi, 0);
 			ck_assert_uint_eq(e[2], nlapic);
 			ck_assert_uint_eq(e[3], nlapic);
-			ck_assert_uint_eq(le32(e + 4), 1);
+			ck_assert_uint_eq(test_le32(e + 4), 1);
 			nlapic++;
 			break;
 		case 1:
 			ck_assert_uint_eq(e[1], 12);
 			ck_assert_uint_eq(e[2], ncpus);
-			ck_assert_uint_eq(le32(e + 4), IOAPIC_ADDR);
-			ck_assert_uint_eq(le32(e + 8), 0);
+			ck_assert_uint_eq(test_le32(e + 4), IOAPIC_ADDR);
+			ck_assert_uint_eq(test_le32(e + 8), 0);
 			nioapic++;
 			break;
 		case 4:
 			ck_assert_uint_eq(e[1], 6);
 			ck_assert_uint_eq(e[2], 0xff);
-			ck_assert_uint_eq(le16(e + 3), 0);
+			ck_assert_uint_eq(test_le16(e + 3), 0);
 			ck_assert_uint_eq(e[5], 1);
 			nnmi++;
 			break;
@@ -309,19 +277,19 @@ START_TEST(checksums_and_corruption)
 	const uint64_t gpas[] = { t.xsdt, t.fadt, t.madt, t.dsdt };
 	for (size_t k = 0; k < sizeof(gpas) / sizeof(gpas[0]); k++) {
 		uint8_t *p = ram + gpas[k];
-		uint32_t len = le32(p + 4);
+		uint32_t len = test_le32(p + 4);
 
-		ck_assert_uint_eq(byte_sum(p, len), 0);
+		ck_assert_uint_eq(test_byte_sum(p, len), 0);
 		for (uint32_t i = 0; i < len; i++) {
 			p[i] ^= 0x10;
-			ck_assert_uint_ne(byte_sum(p, len), 0);
+			ck_assert_uint_ne(test_byte_sum(p, len), 0);
 			p[i] ^= 0x10;
 		}
 	}
 	uint8_t *r = ram + REGION_ADDR;
 	for (size_t i = 0; i < 36; i++) {
 		r[i] ^= 0x01;
-		ck_assert_uint_ne(byte_sum(r, i < 20 ? 20 : 36), 0);
+		ck_assert_uint_ne(test_byte_sum(r, i < 20 ? 20 : 36), 0);
 		r[i] ^= 0x01;
 	}
 }
@@ -349,7 +317,7 @@ START_TEST(dsdt_bytes)
 	mach.nvirtio = 1;
 	write_and_find(&t, &mach);
 	const uint8_t *d = ram + t.dsdt;
-	ck_assert_uint_eq(le32(d + 4), HDR + sizeof(want));
+	ck_assert_uint_eq(test_le32(d + 4), HDR + sizeof(want));
 	ck_assert_uint_eq(d[8], 2);
 	ck_assert_mem_eq(d + 10, "MICRO ", 6);
 	ck_assert_mem_eq(d + HDR, want, sizeof(want));
@@ -373,7 +341,7 @@ START_TEST(dsdt_devices)
 
 	write_and_find(&t, &mach);
 	const uint8_t *d = ram + t.dsdt;
-	size_t len = le32(d + 4);
+	size_t len = test_le32(d + 4);
 	const uint8_t *prev = d;
 	for (unsigned i = 0; i < NVIRTIO; i++) {
 		char name[5];
@@ -421,7 +389,7 @@ START_TEST(max_machine_fits)
 	mach.nisa = ACPI_MAX_ISA;
 	write_and_find(&t, &mach);
 	ck_assert_uint_le(t.used, 10 * 1024); /* as acpi.h says */
-	ck_assert(find_bytes(ram + t.dsdt, le32(ram + t.dsdt + 4), "VR99", 4));
+	ck_assert(find_bytes(ram + t.dsdt, test_le32(ram + t.dsdt + 4), "VR99", 4));
 }
 END_TEST
 
@@ -474,7 +442,7 @@ START_TEST(rejects_bad_machines)
 	for (unsigned i = 0; i < n; i++) {
 		setup();
 		ck_assert_msg(acpi_write_tables(&mem, &bad[i]) == -EINVAL, "machine %u accepted", i);
-		ck_assert(all_canary(ram, RAM_SIZE));
+		ck_assert(test_all_bytes(ram, RAM_SIZE, CANARY));
 	}
 }
 END_TEST
@@ -492,13 +460,13 @@ START_TEST(rejects_small_region)
 	for (int room = 0; room < need; room++) {
 		mach.region_size = (uint64_t)room;
 		ck_assert_int_eq(acpi_write_tables(&mem, &mach), -ENOSPC);
-		ck_assert(all_canary(ram + REGION_ADDR, (size_t)need));
+		ck_assert(test_all_bytes(ram + REGION_ADDR, (size_t)need, CANARY));
 	}
-	ck_assert(all_canary(ram, RAM_SIZE));
+	ck_assert(test_all_bytes(ram, RAM_SIZE, CANARY));
 	setup();
 	mach.region_size = (uint64_t)need;
 	ck_assert_int_eq(acpi_write_tables(&mem, &mach), need);
-	ck_assert(all_canary(ram + REGION_ADDR + need, RAM_SIZE - REGION_ADDR - (size_t)need));
+	ck_assert(test_all_bytes(ram + REGION_ADDR + need, RAM_SIZE - REGION_ADDR - (size_t)need, CANARY));
 }
 END_TEST
 
@@ -515,7 +483,7 @@ START_TEST(rejects_region_outside_ram)
 		int r = acpi_write_tables(&mem, &mach);
 		ck_assert_msg(r == -EFAULT || (where[i] > UINT64_MAX - 0x1000 && r == -EINVAL),
 			      "region 0x%llx: %d", (unsigned long long)where[i], r);
-		ck_assert(all_canary(ram, RAM_SIZE));
+		ck_assert(test_all_bytes(ram, RAM_SIZE, CANARY));
 	}
 }
 END_TEST
@@ -628,10 +596,10 @@ static void run_acpica(struct toolrun *r, const struct tables *t)
 
 	snprintf(r->dir, sizeof(r->dir), "%s/mr-acpi-XXXXXX", tmp && strlen(tmp) < 40 ? tmp : "/tmp");
 	ck_assert_ptr_nonnull(mkdtemp(r->dir));
-	dump(r->dir, "dsdt.dat", ram + t->dsdt, le32(ram + t->dsdt + 4));
-	dump(r->dir, "facp.dat", ram + t->fadt, le32(ram + t->fadt + 4));
-	dump(r->dir, "apic.dat", ram + t->madt, le32(ram + t->madt + 4));
-	dump(r->dir, "xsdt.dat", ram + t->xsdt, le32(ram + t->xsdt + 4));
+	dump(r->dir, "dsdt.dat", ram + t->dsdt, test_le32(ram + t->dsdt + 4));
+	dump(r->dir, "facp.dat", ram + t->fadt, test_le32(ram + t->fadt + 4));
+	dump(r->dir, "apic.dat", ram + t->madt, test_le32(ram + t->madt + 4));
+	dump(r->dir, "xsdt.dat", ram + t->xsdt, test_le32(ram + t->xsdt + 4));
 	run_in(r->dir, "iasl -d dsdt.dat facp.dat apic.dat xsdt.dat", "disasm.log");
 	run_in(r->dir, "iasl -p again dsdt.dsl", "compile.log");
 	run_in(r->dir, "acpiexec -x 0x04000001 -b 'evaluate \\_S5; sleep 5' "
@@ -644,7 +612,7 @@ static void run_acpica(struct toolrun *r, const struct tables *t)
 	r->compile_log = slurp(r->dir, "compile.log", NULL);
 	r->exec_log = slurp(r->dir, "exec.log", NULL);
 	char *again = slurp(r->dir, "again.aml", &aml_len);
-	uint32_t len = le32(ram + t->dsdt + 4);
+	uint32_t len = test_le32(ram + t->dsdt + 4);
 	r->recompiled_same = again && aml_len == len &&
 			     memcmp(again + HDR, ram + t->dsdt + HDR, len - HDR) == 0;
 	free(again);

@@ -345,14 +345,6 @@ static const uint8_t *guest(uint64_t gpa, uint64_t len)
 	return p;
 }
 
-static int all_zero(const uint8_t *p, uint64_t len)
-{
-	for (uint64_t i = 0; i < len; i++)
-		if (p[i])
-			return 0;
-	return 1;
-}
-
 START_TEST(load_puts_segments_at_paddr)
 {
 	int fd = test_file_with(file, file_size);
@@ -372,9 +364,9 @@ START_TEST(load_leaves_bss_zero)
 	ck_assert_int_eq(parse(), 0);
 	ck_assert_int_eq(elf_load(&mem, fd, &k), 0);
 	close(fd);
-	ck_assert(all_zero(guest(DATA_ADDR + DATA_FILESZ, DATA_MEMSZ - DATA_FILESZ),
-			   DATA_MEMSZ - DATA_FILESZ));
-	ck_assert(all_zero(guest(DATA_ADDR - 0x1000, 0x1000), 0x1000));
+	ck_assert(test_all_bytes(guest(DATA_ADDR + DATA_FILESZ, DATA_MEMSZ - DATA_FILESZ),
+			   DATA_MEMSZ - DATA_FILESZ, 0));
+	ck_assert(test_all_bytes(guest(DATA_ADDR - 0x1000, 0x1000), 0x1000, 0));
 }
 END_TEST
 

@@ -7,6 +7,7 @@
 
 #include "boot/x86/mptable.h"
 #include "src/x86/layout.h"
+#include "tests/unit/helpers.h"
 #include "tests/unit/suites.h"
 
 #define BUF_SIZE 2048
@@ -23,33 +24,6 @@ static const unsigned cpu_counts[] = { 1, 2, MPTABLE_MAX_CPUS };
 static size_t expected_size(unsigned ncpus)
 {
 	return 16 + 44 + 20 * ncpus + 8 + 8 + (16 + 2) * 8;
-}
-
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)le16(p) | (uint32_t)le16(p + 2) << 16;
-}
-
-static uint8_t byte_sum(const uint8_t *p, size_t len)
-{
-	uint8_t sum = 0;
-
-	for (size_t i = 0; i < len; i++)
-		sum += p[i];
-	return sum;
-}
-
-static int all_canary(const uint8_t *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (p[i] != CANARY)
-			return 0;
-	return 1;
 }
 
 struct parsed {
@@ -96,11 +70,11 @@ static void parse(struct parsed *t, const uint8_t *buf, size_t written,
 {
 	memset(t, 0, sizeof(*t));
 	t->mpf = buf;
-	uint64_t physptr = le32(buf + 4);
+	uint64_t physptr = test_le32(buf + 4);
 	ck_assert_uint_ge(physptr, gpa + 16);
 	ck_assert_uint_le(physptr - gpa + 44, written);
 	t->table = buf + (physptr - gpa);
-	t->base_length = le16(t->table + 4);
+	t->base_length = test_le16(t->table + 4);
 	ck_assert_uint_le(physptr - gpa + t->base_length, written);
 	walk_entries(t);
 }
@@ -112,7 +86,7 @@ static size_t write_and_parse(struct parsed *t, uint8_t *buf, unsigned ncpus)
 	memset(buf, CANARY, BUF_SIZE);
 	int n = mptable_write(buf, ROOM, MPTABLE_ADDR, ncpus);
 	ck_assert_int_eq(n, (int)expected_size(ncpus));
-	ck_assert(all_canary(buf + n, BUF_SIZE - (size_t)n));
+	ck_assert(test_all_bytes(buf + n, BUF_SIZE - (size_t)n, CANARY));
 	parse(t, buf, (size_t)n, MPTABLE_ADDR);
 	return (size_t)n;
 }
@@ -125,10 +99,10 @@ START_TEST(floating_pointer)
 
 	write_and_parse(&t, buf, cpu_counts[_i]);
 	ck_assert_mem_eq(t.mpf, "_MP_", 4);
-	ck_assert_uint_eq(le32(t.mpf + 4), MPTABLE_ADDR + 16);
+	ck_assert_uint_eq(test_le32(t.mpf + 4), MPTABLE_ADDR + 16);
 	ck_assert_uint_eq(t.mpf[8], 1);
 	ck_assert_uint_eq(t.mpf[9], 4);
-	ck_assert_uint_eq(byte_sum(t.mpf, 16), 0);
+	ck_assert_uint_eq(test_byte_sum(t.mpf, 16), 0);
 	for (int i = 11; i < 16; i++)
 		ck_assert_uint_eq(t.mpf[i], 0);
 }
@@ -142,8 +116,8 @@ START_TEST(physptr_follows_gpa)
 	for (size_t i = 0; i < sizeof(gpas) / sizeof(gpas[0]); i++) {
 		int n = mptable_write(buf, sizeof(buf), gpas[i], 1);
 		ck_assert_int_eq(n, (int)expected_size(1));
-		ck_assert_uint_eq(le32(buf + 4), gpas[i] + 16);
-		ck_assert_uint_eq(byte_sum(buf, 16), 0);
+		ck_assert_uint_eq(test_le32(buf + 4), gpas[i] + 16);
+		ck_assert_uint_eq(test_byte_sum(buf, 16), 0);
 	}
 }
 END_TEST
@@ -159,14 +133,14 @@ START_TEST(header)
 	ck_assert_mem_eq(t.table, "PCMP", 4);
 	ck_assert_uint_eq(t.base_length, n - 16);
 	ck_assert_uint_eq(t.table[6], 4);
-	ck_assert_uint_eq(byte_sum(t.table, t.base_length), 0);
+	ck_assert_uint_eq(test_byte_sum(t.table, t.base_length), 0);
 	ck_assert_mem_eq(t.table + 8, "MICRORUN", 8);
-	ck_assert_uint_eq(le32(t.table + 28), 0);
-	ck_assert_uint_eq(le16(t.table + 32), 0);
-	ck_assert_uint_eq(le16(t.table + 34), t.walked);
+	ck_assert_uint_eq(test_le32(t.table + 28), 0);
+	ck_assert_uint_eq(test_le16(t.table + 32), 0);
+	ck_assert_uint_eq(test_le16(t.table + 34), t.walked);
 	ck_assert_uint_eq(t.walked, ncpus + 20);
-	ck_assert_uint_eq(le32(t.table + 36), LAPIC_ADDR);
-	ck_assert_uint_eq(le16(t.table + 40), 0);
+	ck_assert_uint_eq(test_le32(t.table + 36), LAPIC_ADDR);
+	ck_assert_uint_eq(test_le16(t.table + 40), 0);
 }
 END_TEST
 
@@ -188,8 +162,8 @@ START_TEST(processors)
 		ck_assert_uint_eq(e[3] & 1, 1);
 		ck_assert_uint_eq(e[3] & 2, i == 0 ? 2 : 0);
 		bsps += (e[3] & 2) != 0;
-		ck_assert_uint_eq(le32(e + 4), 0x600);
-		ck_assert_uint_eq(le32(e + 8) & 0x201, 0x201);
+		ck_assert_uint_eq(test_le32(e + 4), 0x600);
+		ck_assert_uint_eq(test_le32(e + 8) & 0x201, 0x201);
 	}
 	ck_assert_uint_eq(bsps, 1);
 }
@@ -211,7 +185,7 @@ START_TEST(bus_and_ioapic)
 	ck_assert_uint_eq(io[1], ncpus);
 	ck_assert_uint_eq(io[2], 0x11);
 	ck_assert_uint_eq(io[3] & 1, 1);
-	ck_assert_uint_eq(le32(io + 4), IOAPIC_ADDR);
+	ck_assert_uint_eq(test_le32(io + 4), IOAPIC_ADDR);
 }
 END_TEST
 
@@ -227,7 +201,7 @@ START_TEST(io_interrupts)
 		const uint8_t *e = t.entry[3][irq];
 
 		ck_assert_uint_eq(e[1], 0);
-		ck_assert_uint_eq(le16(e + 2), 0);
+		ck_assert_uint_eq(test_le16(e + 2), 0);
 		ck_assert_uint_eq(e[4], t.entry[1][0][1]);
 		ck_assert_uint_eq(e[5], irq);
 		ck_assert_uint_eq(e[6], t.entry[2][0][1]);
@@ -248,14 +222,14 @@ START_TEST(local_interrupts)
 		const uint8_t *e = t.entry[4][lint];
 
 		ck_assert_uint_eq(e[1], lint == 0 ? 3 : 1);
-		ck_assert_uint_eq(le16(e + 2), 0);
+		ck_assert_uint_eq(test_le16(e + 2), 0);
 		ck_assert_uint_eq(e[6], 0xff);
 		ck_assert_uint_eq(e[7], lint);
 	}
 }
 END_TEST
 
-/* The checksum test above would pass on anything if byte_sum() were broken:
+/* The checksum test above would pass on anything if test_byte_sum() were broken:
  * changing any one byte must make its structure's sum nonzero. */
 START_TEST(corruption_breaks_checksums)
 {
@@ -265,17 +239,17 @@ START_TEST(corruption_breaks_checksums)
 	write_and_parse(&t, buf, cpu_counts[_i]);
 	for (size_t i = 0; i < 16; i++) {
 		buf[i] ^= 1;
-		ck_assert_uint_ne(byte_sum(t.mpf, 16), 0);
+		ck_assert_uint_ne(test_byte_sum(t.mpf, 16), 0);
 		buf[i] ^= 1;
 	}
 	size_t table_off = (size_t)(t.table - buf);
 	for (size_t i = table_off; i < table_off + t.base_length; i++) {
 		buf[i] ^= 1;
-		ck_assert_uint_ne(byte_sum(t.table, t.base_length), 0);
+		ck_assert_uint_ne(test_byte_sum(t.table, t.base_length), 0);
 		buf[i] ^= 1;
 	}
-	ck_assert_uint_eq(byte_sum(t.mpf, 16), 0);
-	ck_assert_uint_eq(byte_sum(t.table, t.base_length), 0);
+	ck_assert_uint_eq(test_byte_sum(t.mpf, 16), 0);
+	ck_assert_uint_eq(test_byte_sum(t.table, t.base_length), 0);
 }
 END_TEST
 
@@ -288,7 +262,7 @@ START_TEST(rejects_bad_cpu_counts)
 		memset(buf, CANARY, sizeof(buf));
 		ck_assert_int_eq(mptable_write(buf, sizeof(buf), MPTABLE_ADDR,
 					       bad[i]), -EINVAL);
-		ck_assert(all_canary(buf, sizeof(buf)));
+		ck_assert(test_all_bytes(buf, sizeof(buf), CANARY));
 	}
 }
 END_TEST
@@ -306,7 +280,7 @@ START_TEST(rejects_bad_gpa)
 		memset(buf, CANARY, sizeof(buf));
 		ck_assert_int_eq(mptable_write(buf, sizeof(buf), bad[i], 1),
 				 -EINVAL);
-		ck_assert(all_canary(buf, sizeof(buf)));
+		ck_assert(test_all_bytes(buf, sizeof(buf), CANARY));
 	}
 	ck_assert_int_eq(mptable_write(buf, sizeof(buf), last + 16, 1), -EINVAL);
 	ck_assert_int_eq(mptable_write(buf, sizeof(buf), last, 1), (int)need);
@@ -325,12 +299,12 @@ START_TEST(rejects_small_room)
 		memset(buf, CANARY, sizeof(buf));
 		ck_assert_int_eq(mptable_write(buf, room, MPTABLE_ADDR, ncpus),
 				 -ENOSPC);
-		ck_assert(all_canary(buf, sizeof(buf)));
+		ck_assert(test_all_bytes(buf, sizeof(buf), CANARY));
 	}
 	memset(buf, CANARY, sizeof(buf));
 	ck_assert_int_eq(mptable_write(buf, need, MPTABLE_ADDR, ncpus),
 			 (int)need);
-	ck_assert(all_canary(buf + need, sizeof(buf) - need));
+	ck_assert(test_all_bytes(buf + need, sizeof(buf) - need, CANARY));
 }
 END_TEST
 

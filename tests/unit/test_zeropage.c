@@ -12,6 +12,7 @@
 #include "boot/x86/linux_boot.h"
 #include "boot/x86/zeropage.h"
 #include "src/x86/layout.h"
+#include "tests/unit/helpers.h"
 #include "tests/unit/suites.h"
 
 #define BUF_SIZE    (64ULL << 20)
@@ -66,14 +67,6 @@ static const struct boot_params *zero_page(void)
 	return (const struct boot_params *)guest(ZERO_PAGE_ADDR, sizeof(struct boot_params));
 }
 
-static int all_equal(const uint8_t *p, size_t len, uint8_t v)
-{
-	for (size_t i = 0; i < len; i++)
-		if (p[i] != v)
-			return 0;
-	return 1;
-}
-
 /* A kernel whose every setup header byte is non-zero, so that whatever is
  * copied shows. */
 static struct kernel_image kernel(size_t hdr_len, uint32_t cmdline_max)
@@ -115,7 +108,7 @@ END_TEST
 START_TEST(cmdline_of_exactly_cmdline_max_accepted)
 {
 	ck_assert_int_eq(write_cmdline(CMDLINE_LEN, CMDLINE_LEN), 0);
-	ck_assert(all_equal(guest(CMDLINE_ADDR, CMDLINE_LEN), CMDLINE_LEN, 'x'));
+	ck_assert(test_all_bytes(guest(CMDLINE_ADDR, CMDLINE_LEN), CMDLINE_LEN, 'x'));
 	ck_assert_uint_eq(guest(CMDLINE_ADDR, CMDLINE_LEN + 1)[CMDLINE_LEN], 0);
 }
 END_TEST
@@ -123,7 +116,7 @@ END_TEST
 START_TEST(cmdline_one_byte_too_long_rejected)
 {
 	ck_assert_int_eq(write_cmdline(CMDLINE_LEN + 1, CMDLINE_LEN), -E2BIG);
-	ck_assert(all_equal(guest(CMDLINE_ADDR, CMDLINE_LEN + 2), CMDLINE_LEN + 2, FILL));
+	ck_assert(test_all_bytes(guest(CMDLINE_ADDR, CMDLINE_LEN + 2), CMDLINE_LEN + 2, FILL));
 }
 END_TEST
 
@@ -222,11 +215,11 @@ START_TEST(rest_of_zero_page_cleared)
 	size_t map_end = map + bp->e820_entries * sizeof(struct boot_e820_entry);
 
 	ck_assert_uint_eq(bp->sentinel, 0);
-	ck_assert(all_equal(p, rsdp, 0));
-	ck_assert(all_equal(p + rsdp + 8, count - rsdp - 8, 0));
-	ck_assert(all_equal(p + count + 1, HDR_OFFSET - count - 1, 0));
-	ck_assert(all_equal(p + hdr_end, map - hdr_end, 0));
-	ck_assert(all_equal(p + map_end, sizeof(*bp) - map_end, 0));
+	ck_assert(test_all_bytes(p, rsdp, 0));
+	ck_assert(test_all_bytes(p + rsdp + 8, count - rsdp - 8, 0));
+	ck_assert(test_all_bytes(p + count + 1, HDR_OFFSET - count - 1, 0));
+	ck_assert(test_all_bytes(p + hdr_end, map - hdr_end, 0));
+	ck_assert(test_all_bytes(p + map_end, sizeof(*bp) - map_end, 0));
 }
 END_TEST
 
