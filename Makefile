@@ -46,8 +46,10 @@ include tests/guests/guests.mk
 
 # --- tests ------------------------------------------------------------
 # check: unit tests, tiny guests on /dev/kvm, the real-kernel early boot,
-# then the unit and tiny-guest tests again under ASan+UBSan.
-check: check-plain check-asan
+# then the unit and tiny-guest tests again under ASan+UBSan, then the
+# end-to-end suite (full boots of Debian's kernel on a real KVM: the host's,
+# or a nested QEMU-TCG machine's).
+check: check-plain check-asan e2e
 
 check-plain: $(BUILD)/microrun $(BUILD)/test_unit guests
 	groff -man -ww -z man/microrun.1
@@ -61,6 +63,9 @@ check-asan:
 		build/asan/microrun build/asan/test_unit guests
 	build/asan/test_unit
 	tests/guests/run.sh build/asan/microrun build/asan/guests
+
+e2e: $(BUILD)/microrun
+	tests/e2e/run.sh $(BUILD)/microrun
 
 bench: $(BUILD)/microrun guests
 	tests/bench/run.sh $(BUILD)/microrun $(BUILD)/guests
@@ -81,6 +86,6 @@ install: $(BUILD)/microrun
 clean:
 	rm -rf build
 
-.PHONY: all check check-plain check-asan bench demo deps install clean guests
+.PHONY: all check check-plain check-asan e2e bench demo deps install clean guests
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,529 @@
+#!/usr/bin/env bash
+# The end-to-end cases: Debian's stock kernel under microrun on a real KVM.
+# run.sh runs this script directly on a host with vmx/svm, or inside its
+# outer VM (a QEMU-TCG machine with an emulated AMD SVM) everywhere else.
+#
+#   cases.sh --list                          "N<tab>DESCRIPTION<tab>REASON" per
+#                                            case; REASON if not built yet
+#   cases.sh --budget                        worst-case run time in seconds
+#   cases.sh MICRORUN BZIMAGE VMLINUX KVER   run the cases
+#
+# Prints "ok N - ..." or "not ok N - ..." per case, the latter followed by
+# "#" lines: what was wrong, microrun's exit status, the tail of the guest's
+# output and microrun's stderr. Cases for features not built yet print
+# "ok N - ... # SKIP reason". The last line is "N passed, N failed, N
+# skipped"; the exit status is 1 if a case failed.
+#
+# Every microrun run is bounded twice: by microrun's own --timeout, and by
+# timeout(1) with SIGKILL KILL_AFTER seconds later. Nothing sleeps: a wait
+# for guest output is a read with a deadline. MICRORUN_E2E_CASE_LIMIT
+# overrides CASE_LIMIT.
+set -u -o pipefail
+
+CASE_LIMIT=${MICRORUN_E2E_CASE_LIMIT:-120} # microrun's --timeout for one boot
+KILL_AFTER=15 # then timeout(1) kills it, should --timeout not work
+PROMPT=5      # microrun must be gone this soon after SIGTERM or a closed stdout
+SHOW_LINES=40 # lines of guest output shown for a failed case
+
+PANIC_LINE='Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)'
+
+# e820 maps microrun builds for -m 256M and -m 4G: the MP table's and the
+# ACPI tables' areas reserved, RAM past 3 GiB moved above 4 GiB. As
+# `microrun -v` prints them, less the "microrun: e820: ".
+E820_LOW='[mem 0x0000000000000000-0x000000000009fbff] usable
+[mem 0x000000000009fc00-0x000000000009ffff] reserved
+[mem 0x00000000000e0000-0x00000000000fffff] reserved'
+E820_256M="$E820_LOW
+[mem 0x0000000000100000-0x000000000fffffff] usable"
+E820_4G="$E820_LOW
+[mem 0x0000000000100000-0x00000000bfffffff] usable
+[mem 0x0000000100000000-0x000000013fffffff] usable"
+
+VIRTIO='virtio devices not implemented yet (issue 3)'
+BLK_CASE='virtio-blk (-d) is built, this case is not written yet'
+PROGRAM='running a program not implemented yet (issue 4)'
+
+# --- the case table ----------------------------------------------------------
+
+DESC=() CMD=() PENDING=()
+
+# add DESCRIPTION FUNCTION [ARG...]: arguments without spaces
+add() {
+	DESC+=("$1")
+	shift
+	CMD+=("$*")
+	PENDING+=("")
+}
+
+# pending DESCRIPTION REASON: a case whose feature is not built yet
+pending() {
+	DESC+=("$1")
+	CMD+=("")
+	PENDING+=("$2")
+}
+
+add "bzImage: boots to the root-mount panic, status 123, silent stderr" t_root_panic bzImage
+add "vmlinux: boots to the root-mount panic, status 123, silent stderr" t_root_panic vmlinux
+add "-v -a TEXT: the kernel's 'Command line:' equals microrun's, with TEXT and the defaults" t_cmdline
+add "-c 1: the kernel allows 1 CPU and brings it up" t_cpus 1
+add "-c 2: the kernel allows 2 CPUs and brings both up" t_cpus 2
+add "-m 256M: the kernel's e820 map, memory ranges and total are microrun's" t_memory 256M
+add "-m 4G: e820 as microrun's, RAM above 4 GiB in use, total memory exact" t_memory 4G
+add "--timeout 1 on a kernel that never ends: status 124 after 1 s, one message" t_timeout
+add "SIGTERM mid-boot: status 143, nothing left in microrun's session" t_sigterm
+add "| head -n 1: the first line, then status 141 within ${PROMPT}s" t_head
+pending "virtio-blk: a sparse file as a disk: mkfs.ext4 and mount inside, write, read back on the host" "$BLK_CASE"
+pending "virtio-blk: a read-only disk refuses writes" "$BLK_CASE"
+pending "virtio-9p: a host directory read and written" "$VIRTIO"
+pending "virtio-console: console=hvc0 output arrives" "$VIRTIO"
+pending "program: echo prints on stdout, status 0" "$PROGRAM"
+pending "program: a script with arguments" "$PROGRAM"
+pending "program: exit statuses 0, 1 and 42 pass through" "$PROGRAM"
+pending "program: killed by a signal, status 128+N" "$PROGRAM"
+pending "program: stdout and stderr arrive on their own streams" "$PROGRAM"
+pending "program: writes vanish with the VM (overlay on the host's root)" "$PROGRAM"
+pending "program: --rw HOSTDIR writes survive" "$PROGRAM"
+pending "program: -e NAME=VALUE and the host's working directory" "$PROGRAM"
+pending "program: a kernel panic gives status 123" "$PROGRAM"
+pending "program: Ctrl-C ends the VM, status 130" "$PROGRAM"
+pending "program: | head -n 1 ends promptly" "$PROGRAM"
+pending "program: --timeout ends it, status 124" "$PROGRAM"
+pending "program: nothing left in /tmp or /dev/shm afterwards" "$PROGRAM"
+
+# --- helpers -------------------------------------------------------------------
+# A case runs in directory $D, sets st (microrun's exit status) and appends
+# what was wrong to the array why.
+
+fail() {
+	why+=("$@")
+}
+
+kernel_path() {
+	case $1 in
+	bzImage) printf '%s\n' "$BZIMAGE" ;;
+	vmlinux) printf '%s\n' "$VMLINUX" ;;
+	esac
+}
+
+now_us() {
+	printf '%s\n' "${EPOCHREALTIME//[.,]/}"
+}
+
+# bounded CMD...: runs CMD in the background, with SIGKILL after
+# CASE_LIMIT + KILL_AFTER seconds, and waits for it. In the background so
+# that a SIGINT or SIGTERM to this script is handled at once (the trap kills
+# BG); a foreground child would delay it.
+bounded() {
+	timeout -s KILL $((CASE_LIMIT + KILL_AFTER)) "$@" &
+	BG=$!
+	wait "$BG"
+	st=$?
+	BG=
+}
+
+# The guest's console output without \r and without the kernel's
+# timestamps: "[    1.234567] Memory: ..." becomes "Memory: ...".
+make_log() {
+	sed -E 's/\r$//; s/^\[ *[0-9]+\.[0-9]+\] //' "$D/out" >"$D/log"
+}
+
+# mr ARGS...: microrun with --timeout CASE_LIMIT, stdout in $D/out (and,
+# cleaned, $D/log), stderr in $D/err.
+mr() {
+	bounded "$MR" --timeout "$CASE_LIMIT" "$@" </dev/null >"$D/out" 2>"$D/err"
+	make_log
+}
+
+status_is() {
+	local note=
+	case $st in
+	137) note=" (killed: still running ${KILL_AFTER}s after its own --timeout)" ;;
+	124) note=" (microrun's --timeout: the guest did not end by itself)" ;;
+	esac
+	[[ $st == "$1" ]] || fail "exit status $st$note, expected $1"
+}
+
+# Whether the guest printed anything: if not, checks of its output would
+# only repeat that.
+booted() {
+	[[ -s $D/log ]] && return 0
+	fail "the guest printed nothing"
+	return 1
+}
+
+# once LINE [ERE]: the guest printed LINE exactly once (timestamp aside);
+# if not, the lines matching ERE are shown for comparison.
+once() {
+	local n near
+	n=$(grep -cxF -e "$1" "$D/log")
+	((n == 1)) && return
+	fail "expected the line '$1' once, found it $n times"
+	[[ -n ${2-} ]] || return
+	near=$(grep -E -e "$2" "$D/log" | head -n 3)
+	fail "  instead: ${near:-(no line matches /$2/)}"
+}
+
+stderr_empty() {
+	[[ ! -s $D/err ]] || fail "stderr is not empty"
+}
+
+# With -v: microrun's lines only, and no warnings among them.
+stderr_clean() {
+	local bad
+	bad=$(grep -v '^microrun: ' "$D/err" | head -n 3)
+	[[ -z $bad ]] || fail "stderr has lines not from microrun: $bad"
+	bad=$(grep '^microrun: warning: ' "$D/err")
+	[[ -z $bad ]] || fail "microrun warned: $bad"
+}
+
+# The console starts with the kernel's banner, replayed from its log buffer.
+first_line_is_banner() {
+	local first
+	first=$(head -n 1 "$D/log")
+	[[ $first == "Linux version $KVER ("* ]] ||
+		fail "the first line is not 'Linux version $KVER (...': $first"
+}
+
+# The one panic, and the guest's last words after it reached stdout: the
+# last line Linux 6.1 prints before panic=-1 resets the machine.
+root_panic() {
+	local n last
+	once "$PANIC_LINE" 'Kernel panic'
+	n=$(grep -c 'Kernel panic - not syncing' "$D/log")
+	((n == 1)) || fail "$n 'Kernel panic' lines, expected 1"
+	last=$(tail -n 1 "$D/log")
+	[[ $last == 'Kernel Offset: '* ]] ||
+		fail "the last line is not the panic's final 'Kernel Offset: ...': $last"
+}
+
+# microrun_says PREFIX: the rest of microrun's stderr lines "microrun: PREFIX..."
+microrun_says() {
+	sed -n "s/^microrun: $1//p" "$D/err"
+}
+
+# kernel_says ERE: the rest of the guest's lines that start with ERE
+kernel_says() {
+	sed -nE "s/^$1//p" "$D/log"
+}
+
+# diff_is WHAT EXPECTED-FILE ACTUAL-FILE
+diff_is() {
+	local lines
+	if ! diff -u --label expected --label actual "$2" "$3" >"$D/diff"; then
+		mapfile -t lines <"$D/diff"
+		fail "$1 differs:" "${lines[@]}"
+	fi
+}
+
+# The ranges Linux keeps as RAM from e820 lines on stdin: usable entries
+# shrunk to whole 4 KiB pages, less page 0, which the kernel reserves for
+# the BIOS (trim_bios_range). As the kernel prints its memory node ranges.
+ram_ranges() {
+	local line first last
+	while IFS= read -r line; do
+		[[ $line =~ ^\[mem\ 0x([0-9a-f]+)-0x([0-9a-f]+)\]\ usable$ ]] || continue
+		first=$(((16#${BASH_REMATCH[1]} + 4095) / 4096))
+		last=$(((16#${BASH_REMATCH[2]} + 1) / 4096)) # one past the last page
+		((first >= 1)) || first=1
+		((last > first)) && printf '[mem 0x%016x-0x%016x]\n' $((first * 4096)) $((last * 4096 - 1))
+	done
+}
+
+# KiB in the ranges ram_ranges prints, on stdin.
+ram_kib() {
+	local line sum=0
+	while IFS= read -r line; do
+		[[ $line =~ ^\[mem\ 0x([0-9a-f]+)-0x([0-9a-f]+)\]$ ]] || continue
+		sum=$((sum + (16#${BASH_REMATCH[2]} - 16#${BASH_REMATCH[1]} + 1) / 1024))
+	done
+	printf '%s\n' "$sum"
+}
+
+# pids of the processes in session $1
+session_members() {
+	local f stat fields
+	for f in /proc/[0-9]*/stat; do
+		{ stat=$(<"$f"); } 2>/dev/null || continue
+		# "pid (comm) state ppid pgrp session ...": comm may hold anything
+		read -r -a fields <<<"${stat##*) }"
+		[[ ${fields[3]-} == "$1" ]] && { f=${f#/proc/}; printf '%s ' "${f%/stat}"; }
+	done
+}
+
+# --- the cases -------------------------------------------------------------------
+
+# t_root_panic bzImage|vmlinux: the stock kernel, no root file system
+t_root_panic() {
+	mr -k "$(kernel_path "$1")"
+	status_is 123
+	stderr_empty
+	booted || return
+	first_line_is_banner
+	root_panic
+}
+
+t_cmdline() {
+	local user='microrun.e2e=yes' m k kk w
+	mr -v -k "$BZIMAGE" -a "$user"
+	status_is 123
+	stderr_clean
+	booted || return
+	root_panic
+	m=$(microrun_says 'command line: ')
+	k=$(kernel_says 'Command line: ')
+	kk=$(kernel_says 'Kernel command line: ')
+	if [[ -z $m || $m == *$'\n'* ]]; then
+		fail "microrun -v printed not exactly one 'microrun: command line:' line"
+	else
+		[[ $k == "$m" ]] || fail "the kernel's 'Command line: $k' is not microrun's '$m'"
+		[[ $kk == "$m" ]] || fail "the kernel's 'Kernel command line: $kk' is not microrun's '$m'"
+		# The README: the defaults are put in front of the user's text.
+		for w in panic=-1 console=ttyS0 pci=off reboot=k; do
+			[[ " $m " == *" $w "* ]] || fail "the command line lacks the default $w: $m"
+		done
+		[[ $m == *" $user" ]] || fail "the command line does not end with -a's '$user': $m"
+	fi
+}
+
+# t_cpus N: N vCPUs described to the kernel, and all of them running
+t_cpus() {
+	local n=$1 cpus=CPUs
+	((n == 1)) && cpus=CPU
+	mr -v -c "$n" -k "$BZIMAGE"
+	status_is 123
+	stderr_clean
+	booted || return
+	root_panic
+	once "smpboot: Allowing $n CPUs, 0 hotplug CPUs" '^smpboot: Allowing '
+	once "smp: Brought up 1 node, $n $cpus" '^smp: Brought up '
+}
+
+# t_memory 256M|4G: the e820 map microrun documents reaches the kernel,
+# which uses exactly that RAM
+t_memory() {
+	local size=$1 line total free reserved
+	mr -v -m "$size" -k "$BZIMAGE"
+	status_is 123
+	stderr_clean
+	booted || return
+	root_panic
+	case $size in
+	256M) printf '%s\n' "$E820_256M" ;;
+	4G) printf '%s\n' "$E820_4G" ;;
+	esac >"$D/e820.expected"
+	microrun_says 'e820: ' >"$D/e820.microrun"
+	kernel_says 'BIOS-e820: ' >"$D/e820.kernel"
+	diff_is "microrun's e820 map for -m $size (documented layout)" "$D/e820.expected" "$D/e820.microrun"
+	diff_is "the kernel's BIOS-e820 map (microrun's expected)" "$D/e820.microrun" "$D/e820.kernel"
+	ram_ranges <"$D/e820.microrun" >"$D/ram.expected"
+	kernel_says ' *node +0: ' >"$D/ram.kernel"
+	diff_is "the kernel's memory node ranges (microrun's usable e820, whole pages, page 0 reserved)" \
+		"$D/ram.expected" "$D/ram.kernel"
+	# "Memory: FREEK/TOTALK available (..., RESERVEDK reserved, ...)":
+	# TOTAL is all the RAM the kernel found, exactly the ranges above;
+	# what it reserved for itself is not free.
+	line=$(kernel_says 'Memory: ')
+	if [[ $line =~ ^([0-9]+)K/([0-9]+)K\ available\ \(.*\ ([0-9]+)K\ reserved, ]]; then
+		free=${BASH_REMATCH[1]} total=${BASH_REMATCH[2]} reserved=${BASH_REMATCH[3]}
+		((total == $(ram_kib <"$D/ram.expected"))) ||
+			fail "the kernel's total memory is ${total}K, the e820 map gives $(ram_kib <"$D/ram.expected")K"
+		((free + reserved <= total)) ||
+			fail "free ${free}K + reserved ${reserved}K exceed the total ${total}K"
+	else
+		fail "no 'Memory: NK/NK available (... NK reserved, ...)' line: $line"
+	fi
+}
+
+# --timeout 1 with panic=0: the kernel hangs after its panic instead of
+# resetting, so only microrun's --timeout can end the run, on any host.
+t_timeout() {
+	local t0 ms
+	t0=$(now_us)
+	bounded "$MR" --timeout 1 -k "$BZIMAGE" -a panic=0 </dev/null >"$D/out" 2>"$D/err"
+	ms=$((($(now_us) - t0) / 1000))
+	make_log
+	status_is 124
+	printf 'microrun: timeout: the VM ran longer than --timeout 1.000 s\n' >"$D/err.expected"
+	diff_is "stderr" "$D/err.expected" "$D/err"
+	((ms >= 1000)) || fail "ended after $ms ms, before its --timeout 1"
+	((ms < 1000 + PROMPT * 1000)) || fail "ended after $ms ms: over ${PROMPT}s past its --timeout 1"
+}
+
+# SIGTERM once the kernel is up to SMP (mid-boot). With panic=0 the guest
+# cannot end by itself, so only the signal can end it.
+t_sigterm() {
+	local fifo=$D/fifo fd line deadline seen=0 t_sig left
+	mkfifo "$fifo" || { fail "mkfifo failed"; return; }
+	# setsid: a session of its own, to find anything it leaves behind.
+	# (This shell has no job control, so the background job is not a
+	# process group leader and setsid execs microrun without forking.)
+	setsid "$MR" --timeout "$CASE_LIMIT" -k "$BZIMAGE" -a panic=0 \
+		</dev/null >"$fifo" 2>"$D/err" &
+	BG=$!
+	exec {fd}<"$fifo"
+	: >"$D/out"
+	deadline=$((SECONDS + CASE_LIMIT))
+	while ((SECONDS < deadline)) && IFS= read -r -t $((deadline - SECONDS)) -u "$fd" line; do
+		printf '%s\n' "$line" >>"$D/out"
+		if [[ $line == *'smp: Brought up 1 node'* ]]; then
+			seen=1
+			break
+		fi
+	done
+	t_sig=$(now_us)
+	if ((seen)); then
+		# Had setsid forked, $BG would be gone and microrun not ours.
+		[[ " $(session_members "$BG")" == *" $BG "* ]] ||
+			fail "process $BG is not microrun leading its own session"
+		kill -TERM "$BG"
+	else
+		fail "no 'smp: Brought up' line within ${CASE_LIMIT}s"
+		kill -KILL "$BG" 2>/dev/null
+	fi
+	# The rest of the output, up to the end of file at microrun's exit.
+	timeout "$PROMPT" cat <&"$fd" >>"$D/out"
+	exec {fd}<&-
+	if kill -0 "$BG" 2>/dev/null; then
+		fail "still running ${PROMPT}s after SIGTERM"
+		kill -KILL "$BG"
+	elif ((seen && $(now_us) - t_sig > PROMPT * 1000000)); then
+		fail "took more than ${PROMPT}s to end after SIGTERM"
+	fi
+	wait "$BG"
+	st=$?
+	left=$(session_members "$BG")
+	BG=
+	make_log
+	((seen)) || return
+	status_is 143
+	stderr_empty
+	[[ -z $left ]] || fail "processes left in microrun's session: $left"
+}
+
+# microrun | head -n 1: head exits after the banner, and microrun must
+# notice its closed stdout at the guest's next console write (status 141);
+# with panic=0 nothing else would end it before its --timeout.
+t_head() {
+	local t_head t_mr n
+	{
+		timeout -s KILL $((CASE_LIMIT + KILL_AFTER)) \
+			"$MR" --timeout "$CASE_LIMIT" -k "$BZIMAGE" -a panic=0 </dev/null 2>"$D/err"
+		printf '%s %s\n' "$?" "$(now_us)" >"$D/mr-end"
+	} | {
+		head -n 1 >"$D/out"
+		now_us >"$D/head-end"
+	} &
+	BG=$!
+	wait "$BG"
+	BG=
+	read -r st t_mr <"$D/mr-end"
+	t_head=$(<"$D/head-end")
+	make_log
+	status_is 141
+	stderr_empty
+	booted || return
+	n=$(wc -l <"$D/log")
+	((n == 1)) || fail "head printed $n lines, not 1"
+	first_line_is_banner
+	((t_mr - t_head < PROMPT * 1000000)) ||
+		fail "microrun ended $(((t_mr - t_head) / 1000)) ms after head, not within ${PROMPT}s"
+}
+
+# --- running them ------------------------------------------------------------------
+
+# Shows file $2 as "#" lines: its last SHOW_LINES lines, \r dropped and
+# other control characters made visible.
+show() {
+	local what=$1 file=$2 n
+	if [[ ! -s $file ]]; then
+		printf '#   %s: (empty)\n' "$what"
+		return
+	fi
+	n=$(wc -l <"$file")
+	if ((n > SHOW_LINES)); then
+		printf '#   %s (last %d of %d lines):\n' "$what" "$SHOW_LINES" "$n"
+	else
+		printf '#   %s:\n' "$what"
+	fi
+	tail -n "$SHOW_LINES" "$file" | sed 's/\r$//' | cat -v | sed 's/^/#     | /'
+}
+
+run_case() {
+	local i=$1 n=$(($1 + 1)) cmd w t0
+	if [[ -n ${PENDING[i]} ]]; then
+		printf 'ok %d - %s # SKIP %s\n' "$n" "${DESC[i]}" "${PENDING[i]}"
+		nskip=$((nskip + 1))
+		return
+	fi
+	D=$tmp/$n
+	mkdir -p "$D"
+	: >"$D/out"
+	: >"$D/err"
+	why=() st=
+	read -r -a cmd <<<"${CMD[i]}"
+	t0=$(now_us)
+	"${cmd[@]}"
+	t0=$((($(now_us) - t0) / 100000)) # tenths of a second
+	TIMES+=("$n:$((t0 / 10)).$((t0 % 10))s")
+	if ((${#why[@]} == 0)); then
+		printf 'ok %d - %s\n' "$n" "${DESC[i]}"
+		npass=$((npass + 1))
+		return
+	fi
+	printf 'not ok %d - %s\n' "$n" "${DESC[i]}"
+	nfail=$((nfail + 1))
+	for w in "${why[@]}"; do
+		printf '#   %s\n' "$w"
+	done
+	printf '#   exit status: %s\n' "$st"
+	show "guest output (stdout)" "$D/out"
+	show "microrun's stderr" "$D/err"
+}
+
+list_cases() {
+	local i
+	for i in "${!DESC[@]}"; do
+		printf '%d\t%s\t%s\n' $((i + 1)) "${DESC[i]}" "${PENDING[i]}"
+	done
+}
+
+# The longest the cases can take, each running into its hard limit.
+budget() {
+	local i sum=0
+	for i in "${!DESC[@]}"; do
+		[[ -n ${PENDING[i]} ]] || sum=$((sum + CASE_LIMIT + KILL_AFTER + PROMPT))
+	done
+	printf '%d\n' "$sum"
+}
+
+cleanup() {
+	[[ -z ${BG-} ]] || kill -KILL "$BG" 2>/dev/null
+	[[ -z ${tmp-} ]] || rm -rf "$tmp"
+}
+
+main() {
+	case ${1-} in
+	--list) list_cases; return 0 ;;
+	--budget) budget; return 0 ;;
+	esac
+	if (($# != 4)); then
+		echo "usage: $0 --list | --budget | MICRORUN BZIMAGE VMLINUX KVER" >&2
+		return 2
+	fi
+	MR=$1 BZIMAGE=$2 VMLINUX=$3 KVER=$4
+	BG='' npass=0 nfail=0 nskip=0 TIMES=()
+	trap cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/microrun-e2e.XXXXXX") || return 1
+	local i
+	for i in "${!DESC[@]}"; do
+		run_case "$i"
+	done
+	# for whoever wonders where the time goes
+	printf '# case times: %s\n' "${TIMES[*]}"
+	printf '%d passed, %d failed, %d skipped\n' "$npass" "$nfail" "$nskip"
+	((nfail == 0))
+}
+
+main "$@"

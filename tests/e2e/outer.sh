@@ -1,0 +1,193 @@
+# shellcheck shell=bash
+# The outer VM of the e2e suite: a QEMU-TCG machine whose emulated AMD SVM
+# gives a real, complete /dev/kvm inside (shared/docs/kvm-here.md, section 2).
+# Sourced by run.sh, after tests/realkernel/kernel.sh. Two steps:
+#
+#   outer_initramfs KVER KROOT     prints the path of the cached initramfs
+#   outer_start KERNEL INITRD DIR  starts QEMU in the background (OUTER_PID);
+#                                  results on DIR/results, console DIR/console
+#
+# The initramfs holds a static busybox, the modules for virtio-pci, 9p and
+# kvm-amd taken from the kernel package KROOT (dependencies first), and
+# outer-init as /init. It is cached next to the unpacked kernel, as
+# e2e-outer-<hash>.cpio.gz, where <hash> covers this file and outer-init: a
+# change to either builds a new one. It appears by rename(2) once complete.
+# Needs busybox-static, cpio, gzip, sha256sum; qemu-system-x86 to boot.
+
+OUTER_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# What the outer VM needs beyond the kernel's built-ins; modules named here
+# are loaded after the modules they depend on.
+OUTER_MODULES=(virtio_pci 9pnet_virtio 9p kvm_amd)
+
+# Guest RAM and CPUs of the outer VM: an inner -m 4G guest touches far less
+# than 4 GiB, and -c 2 needs a second CPU to show both coming up in parallel.
+OUTER_MEM=${MICRORUN_E2E_OUTER_MEM:-3G}
+OUTER_CPUS=2
+
+outer_log() {
+	printf 'outer.sh: %s\n' "$*" >&2
+}
+
+# The first 16 hex digits of the SHA-256 of what builds the initramfs.
+outer_hash() {
+	local sum
+	sum=$(cat "$OUTER_HERE/outer.sh" "$OUTER_HERE/outer-init" | sha256sum) || return 1
+	printf '%s\n' "${sum:0:16}"
+}
+
+# Whether ELF file $1 is statically linked: it has no PT_INTERP program
+# header. Read with od (via kernel.sh's mrk_read_uint): file(1) may be absent.
+is_static_elf() {
+	local elf=$1 phoff phentsize phnum i
+	[[ $(mrk_hex_bytes "$elf" 0 5) == 7f454c4602 ]] || return 1 # ELF64
+	phoff=$(mrk_read_uint "$elf" 32 8) || return 1
+	phentsize=$(mrk_read_uint "$elf" 54 2) || return 1
+	phnum=$(mrk_read_uint "$elf" 56 2) || return 1
+	for ((i = 0; i < phnum; i++)); do
+		[[ $(mrk_read_uint "$elf" $((phoff + i * phentsize)) 4) == 3 ]] && return 1
+	done
+	return 0
+}
+
+# A static busybox: busybox-static's, not the dynamically linked one of the
+# "busybox" package (the initramfs has no libc).
+find_static_busybox() {
+	local bb
+	for bb in /bin/busybox /usr/bin/busybox; do
+		if [[ -x $bb ]] && is_static_elf "$bb"; then
+			printf '%s\n' "$bb"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# Field $2 of module $1's .modinfo ("depends", "name"): its entries are
+# NUL-terminated "key=value" strings, so no modinfo(8) is needed.
+modinfo_field() {
+	tr '\0' '\n' <"$1" | sed -n "s/^$2=//p" | head -n 1
+}
+
+# Copies module $1 (an uncompressed file, whichever way the package has it)
+# to $2.
+copy_module() {
+	case $1 in
+	*.ko) cp "$1" "$2" ;;
+	*.ko.xz) xz -dc "$1" >"$2" ;;
+	*.ko.zst) zstd -dcq "$1" >"$2" ;;
+	*.ko.gz) gzip -dc "$1" >"$2" ;;
+	*) return 1 ;;
+	esac
+}
+
+# stage_module NAME: puts module NAME into $stage/modules after everything it
+# depends on, with a name that sorts in load order. Built-in modules and
+# modules already staged are skipped. Uses $moddir, $index (lines "name
+# path"), the associative array staged and the counter nstaged.
+stage_module() {
+	local name=${1//-/_} path tmp deps dep
+	[[ -n ${staged[$name]-} ]] && return 0
+	staged[$name]=1
+	if grep -q "/${name//_/[-_]}\.ko\$" "$moddir/modules.builtin" 2>/dev/null; then
+		return 0
+	fi
+	path=$(sed -n "s/^$name //p" "$index" | head -n 1)
+	[[ -n $path ]] || { outer_log "module $name is neither built in nor in $moddir"; return 1; }
+	tmp=$stage/modules/$name.tmp
+	copy_module "$path" "$tmp" || { outer_log "cannot read $path"; return 1; }
+	deps=$(modinfo_field "$tmp" depends)
+	for dep in ${deps//,/ }; do
+		stage_module "$dep" || return 1
+	done
+	nstaged=$((nstaged + 1))
+	mv "$tmp" "$(printf '%s/modules/%02d-%s.ko' "$stage" "$nstaged" "$name")"
+}
+
+# Builds the initramfs into $3 (KVER $1, unpacked kernel package $2).
+build_initramfs() {
+	local kver=$1 kroot=$2 out=$3 busybox applet name
+	local stage moddir=$kroot/lib/modules/$kver index nstaged=0
+	local -A staged=()
+	busybox=$(find_static_busybox) ||
+		{ outer_log "no statically linked busybox (install busybox-static)"; return 1; }
+	stage=$(mktemp -d "${out%/*}/.e2e-stage.XXXXXX") || return 1
+	index=$stage/index
+	(
+		set -e
+		mkdir -p "$stage"/{bin,dev,proc,sys,host,modules,e2e}
+		cp "$busybox" "$stage/bin/busybox"
+		for applet in $("$busybox" --list); do
+			[[ $applet == busybox ]] || ln -s busybox "$stage/bin/$applet"
+		done
+		cp "$OUTER_HERE/outer-init" "$stage/init"
+		chmod 755 "$stage/init"
+		# "name path" for every module file of the package
+		find "$moddir/kernel" -name '*.ko*' | while IFS= read -r path; do
+			name=${path##*/}
+			name=${name%%.ko*}
+			printf '%s %s\n' "${name//-/_}" "$path"
+		done >"$index"
+	) || { rm -rf "$stage"; return 1; }
+	for name in "${OUTER_MODULES[@]}"; do
+		stage_module "$name" || { rm -rf "$stage"; return 1; }
+	done
+	rm -f "$index"
+	outer_log "initramfs: busybox and modules $(cd "$stage/modules" && echo *)"
+	if ! (cd "$stage" && find . -mindepth 1 | LC_ALL=C sort |
+		cpio -o -H newc -R 0:0 --quiet | gzip -1) >"$out.tmp.$$"; then
+		rm -rf "$stage" "$out.tmp.$$"
+		return 1
+	fi
+	rm -rf "$stage"
+	mv -f "$out.tmp.$$" "$out"
+}
+
+# Prints the path of the outer initramfs for kernel KVER $1 unpacked at $2,
+# building it first if the cache does not hold it yet.
+outer_initramfs() {
+	local kver=$1 kroot=$2 hash out
+	hash=$(outer_hash) || return 1
+	out=${kroot%/root}/e2e-outer-$hash.cpio.gz
+	if [[ ! -s $out ]]; then
+		outer_log "building the outer initramfs $out"
+		build_initramfs "$kver" "$kroot" "$out" || return 1
+		# Earlier versions' are of no more use.
+		find "${out%/*}" -maxdepth 1 -name 'e2e-outer-*.cpio.gz' ! -name "${out##*/}" -delete
+	fi
+	printf '%s\n' "$out"
+}
+
+# QEMU's option syntax doubles commas inside values.
+qemu_escape() {
+	printf '%s\n' "${1//,/,,}"
+}
+
+# outer_start KERNEL INITRD DIR LIMIT: boots the outer VM in the background,
+# ended by timeout(1) after LIMIT seconds (SIGKILL 10 s later if need be).
+# Sets OUTER_PID (timeout's pid). Writes DIR/console (ttyS0: the outer
+# kernel and init), DIR/results (ttyS1: the job's output) and DIR/qemu.log
+# (QEMU's own messages).
+outer_start() {
+	local kernel=$1 initrd=$2 dir=$3 limit=$4
+	: >"$dir/results"
+	# -nodefaults: no NIC (no iPXE ROM needed), no VGA, no monitor; only
+	# the two serial ports and the 9p device given here. The virtfs export
+	# is read-only: the VM cannot change anything on the host.
+	# tsc=reliable: the outer kernel finds a TCG machine's TSCs
+	# unsynchronized and would fall back to the HPET as its clocksource,
+	# every read of which is an emulated MMIO access.
+	timeout -k 10 "$limit" qemu-system-x86_64 \
+		-accel tcg -cpu qemu64,+svm,+npt -m "$OUTER_MEM" -smp "$OUTER_CPUS" \
+		-nodefaults -no-user-config -display none -no-reboot \
+		-kernel "$kernel" -initrd "$initrd" \
+		-append 'console=ttyS0 quiet panic=-1 tsc=reliable' \
+		-chardev "file,id=console,path=$(qemu_escape "$dir/console")" \
+		-serial chardev:console \
+		-chardev "file,id=results,append=on,path=$(qemu_escape "$dir/results")" \
+		-serial chardev:results \
+		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+		</dev/null >"$dir/qemu.log" 2>&1 &
+	# shellcheck disable=SC2034 # read by run.sh
+	OUTER_PID=$!
+}

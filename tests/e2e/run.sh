@@ -1,0 +1,313 @@
+#!/usr/bin/env bash
+# The end-to-end suite: full boots of Debian's stock kernel under microrun on
+# a real KVM (the cases are in cases.sh).
+#
+#   tests/e2e/run.sh MICRORUN
+#
+# Where /proc/cpuinfo has vmx or svm and /dev/kvm opens read-write, the
+# cases run directly on the host. Elsewhere /dev/kvm (if any) emulates guest
+# code and cannot finish a Linux boot (shared/docs/kvm-here.md), so the cases
+# run inside ONE outer VM, booted once for the whole suite: QEMU-TCG with an
+# emulated AMD SVM, whose own kvm-amd offers a complete /dev/kvm. It sees the
+# host's root read-only over 9p (this tree, microrun, the kernel cache) and
+# sends the cases' output back on a serial port of its own (outer.sh,
+# outer-init).
+#
+# Output as cases.sh prints it, then "N passed, N failed, N skipped"; exit 1
+# if a case failed or never reported. Everything is bounded in time: each
+# case (cases.sh) and the outer VM (the cases' worst case plus a margin).
+# Without real KVM and without QEMU, or without Debian's kernel, every case
+# is reported skipped, with the reason, and the exit status is 0.
+#
+# Environment: MICRORUN_E2E_MODE=direct|nested forces a mode;
+# MICRORUN_E2E_CASE_LIMIT (seconds, default 120) bounds each boot;
+# MICRORUN_CACHE is the kernel cache (tests/realkernel/kernel.sh), which
+# also holds the outer initramfs; MICRORUN_TEST_KEEP=1 keeps the outer VM's
+# console log and results.
+set -u -o pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/realkernel/kernel.sh
+. "$here/../realkernel/kernel.sh"
+# shellcheck source=tests/e2e/outer.sh
+. "$here/outer.sh"
+
+# The outer VM's time on top of the cases' worst case: its boot (3 s of
+# guest time here), module loading, power-off.
+OUTER_MARGIN=120
+# Lines of the outer VM's console shown when cases did not report.
+CONSOLE_LINES=30
+
+npass=0 nfail=0 nskip=0
+declare -A reported=()
+OUTER_PID='' CASES_PID='' OUTER_STATUS='' OUTER_FAILED='' tmp=''
+
+# --- the list of cases and their results ---------------------------------
+
+# The cases into the arrays CASE_NUM, CASE_DESC and CASE_PENDING (why a
+# case is skipped in any case: its feature is not built yet).
+load_case_list() {
+	local num desc pending
+	CASE_NUM=() CASE_DESC=() CASE_PENDING=()
+	while IFS=$'\t' read -r num desc pending; do
+		CASE_NUM+=("$num")
+		CASE_DESC+=("$desc")
+		CASE_PENDING+=("$pending")
+	done < <("$here/cases.sh" --list)
+	((${#CASE_NUM[@]} > 0))
+}
+
+skip_case() {
+	printf 'ok %s - %s # SKIP %s\n' "${CASE_NUM[$1]}" "${CASE_DESC[$1]}" "$2"
+	nskip=$((nskip + 1))
+}
+
+summary() {
+	printf '%d passed, %d failed, %d skipped\n' "$npass" "$nfail" "$nskip"
+	((nfail == 0))
+}
+
+skip_all() {
+	local i
+	printf '# skipping all %d cases: %s\n' "${#CASE_NUM[@]}" "$1"
+	for i in "${!CASE_NUM[@]}"; do
+		skip_case "$i" "${CASE_PENDING[i]:-$1}"
+	done
+}
+
+# Every case that did not report fails, with reason $1, unless its feature
+# is not built yet; the outer VM's console and QEMU's messages (if any)
+# follow the first failure.
+fail_unreported() {
+	local i shown=0
+	for i in "${!CASE_NUM[@]}"; do
+		[[ -z ${reported[${CASE_NUM[i]}]-} ]] || continue
+		if [[ -n ${CASE_PENDING[i]} ]]; then
+			skip_case "$i" "${CASE_PENDING[i]}"
+			continue
+		fi
+		printf 'not ok %s - %s\n#   no result: %s\n' "${CASE_NUM[i]}" "${CASE_DESC[i]}" "$1"
+		nfail=$((nfail + 1))
+		((shown)) && continue
+		shown=1
+		show_tail "outer VM console" "$tmp/console"
+		show_tail "QEMU" "$tmp/qemu.log"
+	done
+}
+
+show_tail() {
+	[[ -s ${2-} ]] || return 0
+	printf '#   %s (last %d lines):\n' "$1" "$CONSOLE_LINES"
+	tail -n "$CONSOLE_LINES" "$2" | sed 's/\r$//' | cat -v | sed 's/^/#     | /'
+}
+
+# Passes the cases' output on stdin through, counting results; takes the
+# outer VM's own end lines and the cases' summary (printed anew at the end,
+# with cases that never reported counted as failed).
+relay() {
+	local line n
+	while IFS= read -r line; do
+		line=${line%$'\r'}
+		case $line in
+		'e2e-outer: done status='*)
+			OUTER_STATUS=${line#*=}
+			continue
+			;;
+		'e2e-outer: failed: '*)
+			OUTER_FAILED=${line#e2e-outer: failed: }
+			continue
+			;;
+		[0-9]*' passed, '*' failed, '*' skipped') continue ;;
+		'not ok '[0-9]*)
+			n=${line#not ok }
+			reported[${n%% *}]=1
+			nfail=$((nfail + 1))
+			;;
+		'ok '[0-9]*)
+			n=${line#ok }
+			reported[${n%% *}]=1
+			if [[ $line == *' # SKIP '* ]]; then
+				nskip=$((nskip + 1))
+			else
+				npass=$((npass + 1))
+			fi
+			;;
+		esac
+		printf '%s\n' "$line"
+	done
+}
+
+# --- where the cases can run ---------------------------------------------
+
+# Sets MODE to direct, nested or skip, and WHY to the reason.
+choose_mode() {
+	local kvm_problem=''
+	if ! grep -qwE 'vmx|svm' /proc/cpuinfo 2>/dev/null; then
+		kvm_problem="no vmx/svm in /proc/cpuinfo: /dev/kvm, if any, emulates guest code"
+	elif ! (exec 3<>/dev/kvm) 2>/dev/null; then
+		kvm_problem="/dev/kvm cannot be opened read-write by $(id -un)"
+	fi
+	case ${MICRORUN_E2E_MODE:-} in
+	direct) MODE=direct WHY="MICRORUN_E2E_MODE=direct" ;;
+	nested) MODE=nested WHY="MICRORUN_E2E_MODE=nested" ;;
+	'')
+		if [[ -z $kvm_problem ]]; then
+			MODE=direct WHY="the host has real KVM"
+		elif command -v qemu-system-x86_64 >/dev/null; then
+			MODE=nested WHY=$kvm_problem
+		else
+			MODE=skip
+			WHY="$kvm_problem, and there is no qemu-system-x86_64 (Debian: qemu-system-x86) for the nested setup"
+		fi
+		;;
+	*)
+		echo "$0: MICRORUN_E2E_MODE must be direct or nested" >&2
+		exit 2
+		;;
+	esac
+}
+
+# What the outer VM needs on top of QEMU; empty if all is there.
+nested_missing() {
+	local tool missing=()
+	command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
+	find_static_busybox >/dev/null || missing+=(busybox-static)
+	for tool in cpio gzip sha256sum timeout tail; do
+		command -v "$tool" >/dev/null || missing+=("$tool")
+	done
+	((${#missing[@]} == 0)) || printf 'not installed: %s\n' "${missing[*]}"
+}
+
+# The outer VM replaces these with its own file systems: what lives there on
+# the host is not visible to the cases.
+hidden_in_outer_vm() {
+	case $1 in
+	/proc/* | /sys/* | /dev/* | /run/*) return 0 ;;
+	esac
+	return 1
+}
+
+# --- running the cases ---------------------------------------------------
+
+run_direct() {
+	exec {fd}< <(exec "$here/cases.sh" "$MICRORUN" "$MRK_BZIMAGE" "$MRK_VMLINUX" "$MRK_VERSION" 2>&1)
+	CASES_PID=$!
+	relay <&"$fd"
+	exec {fd}<&-
+	CASES_PID=''
+	fail_unreported "cases.sh ended before this case reported"
+}
+
+# /e2e/job for the outer VM's init: run cases.sh with our arguments.
+write_job() {
+	local dir=$1
+	mkdir -p "$dir/e2e"
+	{
+		echo '# written by tests/e2e/run.sh; run by the outer VM chrooted into the host root'
+		printf 'export MICRORUN_E2E_CASE_LIMIT=%q\n' "${MICRORUN_E2E_CASE_LIMIT:-120}"
+		printf 'exec %q %q %q %q %q\n' "$here/cases.sh" \
+			"$MICRORUN" "$MRK_BZIMAGE" "$MRK_VMLINUX" "$MRK_VERSION"
+	} >"$dir/e2e/job"
+	(cd "$dir" && printf 'e2e/job\n' | cpio -o -H newc -R 0:0 --quiet) | gzip -1
+}
+
+run_nested() {
+	local base path limit start why
+	for path in "$MICRORUN" "$here" "$MRK_BZIMAGE" "$MRK_VMLINUX"; do
+		if hidden_in_outer_vm "$path"; then
+			fail_unreported "$path is under a directory the outer VM replaces (/proc, /sys, /dev, /run)"
+			return
+		fi
+	done
+	if ! base=$(outer_initramfs "$MRK_VERSION" "${MRK_BZIMAGE%/boot/*}"); then
+		fail_unreported "could not build the outer VM's initramfs (see the outer.sh messages above)"
+		return
+	fi
+	# The per-run part rides as a second archive behind the cached one.
+	{ cat "$base" && write_job "$tmp/job"; } >"$tmp/initrd" || {
+		fail_unreported "could not write the outer VM's initramfs"
+		return
+	}
+	limit=$(($("$here/cases.sh" --budget) + OUTER_MARGIN))
+	printf '# outer VM: QEMU-TCG, %s, %d CPUs, initramfs %s; at most %d s\n' \
+		"$OUTER_MEM" "$OUTER_CPUS" "${base##*/}" "$limit"
+	start=$SECONDS
+	outer_start "$MRK_BZIMAGE" "$tmp/initrd" "$tmp" "$limit"
+	# tail ends once timeout(1), and with it QEMU, has ended.
+	exec {fd}< <(exec tail -n +1 -f --pid="$OUTER_PID" "$tmp/results")
+	relay <&"$fd"
+	exec {fd}<&-
+	wait "$OUTER_PID"
+	local qemu_status=$?
+	OUTER_PID=''
+	printf '# outer VM: ended after %d s, QEMU exit status %d\n' $((SECONDS - start)) "$qemu_status"
+	if [[ -n $OUTER_FAILED ]]; then
+		why="the outer VM could not run the cases: $OUTER_FAILED"
+	elif ((qemu_status == 124 || qemu_status == 137)); then
+		why="the outer VM was stopped at its time limit of $limit s"
+	elif ((qemu_status != 0)); then
+		why="QEMU failed (exit status $qemu_status)"
+	elif [[ -z $OUTER_STATUS ]]; then
+		why="the outer VM ended without its end marker"
+	else
+		why="cases.sh ended (status $OUTER_STATUS) before this case reported"
+	fi
+	fail_unreported "$why"
+}
+
+cleanup() {
+	if [[ -n $OUTER_PID ]]; then
+		# timeout(1) passes SIGTERM on to QEMU, SIGKILL 10 s later
+		kill -TERM "$OUTER_PID" 2>/dev/null
+		wait "$OUTER_PID" 2>/dev/null
+	fi
+	[[ -z $CASES_PID ]] || kill -TERM "$CASES_PID" 2>/dev/null
+	if [[ -n $tmp && -z ${MICRORUN_TEST_KEEP:-} ]]; then
+		rm -rf "$tmp"
+	fi
+}
+
+main() {
+	local start=$SECONDS
+	if (($# != 1)); then
+		echo "usage: $0 MICRORUN" >&2
+		exit 2
+	fi
+	load_case_list || { echo "$0: cases.sh --list failed" >&2; exit 1; }
+	trap cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	if [[ ! -f $1 || ! -x $1 ]]; then
+		fail_unreported "microrun binary '$1' not found or not executable"
+		summary
+		exit
+	fi
+	MICRORUN=$(realpath "$1")
+	choose_mode
+	if [[ $MODE == nested ]]; then
+		local missing
+		missing=$(nested_missing)
+		[[ -z $missing ]] || MODE=skip WHY="$WHY; for the nested setup, $missing"
+	fi
+	if [[ $MODE == skip ]]; then
+		skip_all "$WHY"
+		summary
+		exit
+	fi
+	if ! mrk_get_kernel; then
+		skip_all "$MRK_SKIP_REASON"
+		summary
+		exit
+	fi
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/microrun-e2e-run.XXXXXX") || exit 1
+	[[ -z ${MICRORUN_TEST_KEEP:-} ]] || echo "# keeping the outer VM's console and results in $tmp"
+	printf '# e2e: %s, Debian kernel %s, mode %s (%s)\n' "$MICRORUN" "$MRK_VERSION" "$MODE" "$WHY"
+	case $MODE in
+	direct) run_direct ;;
+	nested) run_nested ;;
+	esac
+	printf '# e2e: %d s\n' $((SECONDS - start))
+	summary
+}
+
+main "$@"
