@@ -6,7 +6,9 @@
 #   cases.sh --list                          "N<tab>DESCRIPTION<tab>REASON" per
 #                                            case; REASON if not built yet
 #   cases.sh --budget                        worst-case run time in seconds
-#   cases.sh MICRORUN BZIMAGE VMLINUX KVER   run the cases
+#   cases.sh MICRORUN BZIMAGE VMLINUX KVER GUEST_INITRD
+#                                            run the cases (GUEST_INITRD:
+#                                            outer.sh's guest_initramfs)
 #
 # Prints "ok N - ..." or "not ok N - ..." per case, the latter followed by
 # "#" lines: what was wrong, microrun's exit status, the tail of the guest's
@@ -20,7 +22,7 @@
 # overrides CASE_LIMIT.
 set -u -o pipefail
 
-CASE_LIMIT=${MICRORUN_E2E_CASE_LIMIT:-120} # microrun's --timeout for one boot
+CASE_LIMIT=${MICRORUN_E2E_CASE_LIMIT:-180} # microrun's --timeout for one boot
 KILL_AFTER=15 # then timeout(1) kills it, should --timeout not work
 PROMPT=5      # microrun must be gone this soon after SIGTERM or a closed stdout
 SHOW_LINES=40 # lines of guest output shown for a failed case
@@ -39,8 +41,7 @@ E820_4G="$E820_LOW
 [mem 0x0000000000100000-0x00000000bfffffff] usable
 [mem 0x0000000100000000-0x000000013fffffff] usable"
 
-VIRTIO='virtio devices not implemented yet (issue 3)'
-BLK_CASE='virtio-blk (-d) is built, this case is not written yet'
+VIRTIO='virtio-9p and virtio-console not implemented yet (issue 3)'
 PROGRAM='running a program not implemented yet (issue 4)'
 
 # --- the case table ----------------------------------------------------------
@@ -72,8 +73,8 @@ add "-m 4G: e820 as microrun's, RAM above 4 GiB in use, total memory exact" t_me
 add "--timeout 1 on a kernel that never ends: status 124 after 1 s, one message" t_timeout
 add "SIGTERM mid-boot: status 143, nothing left in microrun's session" t_sigterm
 add "| head -n 1: the first line, then status 141 within ${PROMPT}s" t_head
-pending "virtio-blk: a sparse file as a disk: mkfs.ext4 and mount inside, write, read back on the host" "$BLK_CASE"
-pending "virtio-blk: a read-only disk refuses writes" "$BLK_CASE"
+add "virtio-blk: a sparse file as a disk: mke2fs, mount (ext4) and write inside, read back on the host" t_blk_rw
+add "virtio-blk: a read-only disk (-d FILE,ro): flagged, refuses writes, reads, stays unchanged" t_blk_ro
 pending "virtio-9p: a host directory read and written" "$VIRTIO"
 pending "virtio-console: console=hvc0 output arrives" "$VIRTIO"
 pending "program: echo prints on stdout, status 0" "$PROGRAM"
@@ -159,8 +160,8 @@ once() {
 	((n == 1)) && return
 	fail "expected the line '$1' once, found it $n times"
 	[[ -n ${2-} ]] || return
-	near=$(grep -E -e "$2" "$D/log" | head -n 3)
-	fail "  instead: ${near:-(no line matches /$2/)}"
+	near=$(grep -E -e "$2" "$D/log" | head -n 5)
+	fail "  the lines like it: ${near:-(none matches /$2/)}"
 }
 
 stderr_empty() {
@@ -298,8 +299,8 @@ t_cpus() {
 	once "smp: Brought up 1 node, $n $cpus" '^smp: Brought up '
 }
 
-# t_memory 256M|4G: the e820 map microrun documents reaches the kernel,
-# which uses exactly that RAM
+# t_memory 256M|4G: microrun's e820 map has the expected layout, reaches the
+# kernel unchanged, and the kernel uses exactly that RAM
 t_memory() {
 	local size=$1 line total free reserved
 	mr -v -m "$size" -k "$BZIMAGE"
@@ -313,8 +314,9 @@ t_memory() {
 	esac >"$D/e820.expected"
 	microrun_says 'e820: ' >"$D/e820.microrun"
 	kernel_says 'BIOS-e820: ' >"$D/e820.kernel"
-	diff_is "microrun's e820 map for -m $size (documented layout)" "$D/e820.expected" "$D/e820.microrun"
-	diff_is "the kernel's BIOS-e820 map (microrun's expected)" "$D/e820.microrun" "$D/e820.kernel"
+	diff_is "microrun's e820 map for -m $size (expected: the layout above)" \
+		"$D/e820.expected" "$D/e820.microrun"
+	diff_is "the kernel's BIOS-e820 map (expected: microrun's)" "$D/e820.microrun" "$D/e820.kernel"
 	ram_ranges <"$D/e820.microrun" >"$D/ram.expected"
 	kernel_says ' *node +0: ' >"$D/ram.kernel"
 	diff_is "the kernel's memory node ranges (microrun's usable e820, whole pages, page 0 reserved)" \
@@ -429,6 +431,67 @@ t_head() {
 		fail "microrun ended $(((t_mr - t_head) / 1000)) ms after head, not within ${PROMPT}s"
 }
 
+# The disk cases: microrun boots guest-init (-i) with e2e=CASE and a fresh
+# token, which the guest writes or reads; then it powers off: status 0.
+
+new_token() {
+	printf 'e2e-%s%s\n' "$SRANDOM" "$SRANDOM"
+}
+
+# guest_boot CASE DISK TOKEN EXPECTED: DISK as -d's argument; EXPECTED
+# the "e2e: " lines guest-init must print, before its "e2e: done"
+guest_boot() {
+	if [[ -z $GUEST_INITRD ]]; then
+		fail "no guest initramfs (see the outer.sh messages before the results)"
+		return 1
+	fi
+	mr -k "$BZIMAGE" -i "$GUEST_INITRD" -d "$2" -a "quiet e2e=$1 e2etoken=$3"
+	status_is 0
+	stderr_empty
+	booted || return 1
+	printf '%s\ne2e: done\n' "$4" >"$D/e2e.expected"
+	grep '^e2e: ' "$D/log" >"$D/e2e.guest"
+	diff_is "what guest-init reported" "$D/e2e.expected" "$D/e2e.guest"
+}
+
+# Blocks the host allocated for file $1, in KiB.
+allocated_kib() {
+	echo $(($(stat -c '%b * %B' "$1") / 1024))
+}
+
+t_blk_rw() {
+	local disk=$D/disk.img token kib
+	token=$(new_token)
+	truncate -s 64M "$disk" || { fail "cannot create $disk"; return; }
+	guest_boot blk-rw "$disk" "$token" 'e2e: wrote the token
+e2e: unmounted' || return
+	# Read back on the host, by e2fsprogs: a clean file system, the token.
+	e2fsck -fn "$disk" >"$D/fsck" 2>&1 ||
+		fail "e2fsck -fn finds errors: $(tail -n 5 "$D/fsck")"
+	[[ $(debugfs -R 'cat /token' "$disk" 2>/dev/null) == "$token" ]] ||
+		fail "/token in the disk's file system is not the token $token"
+	# Only what the guest wrote got blocks: the file is still sparse.
+	kib=$(allocated_kib "$disk")
+	((kib < 32 * 1024)) || fail "the 64 MiB disk file has $kib KiB allocated: not sparse any more"
+}
+
+t_blk_ro() {
+	local disk=$D/disk.img token before after
+	token=$(new_token)
+	printf '%s\n' "$token" >"$D/token"
+	if ! truncate -s 16M "$disk" || ! mke2fs -q -F -t ext4 "$disk" ||
+		! debugfs -w -R "write $D/token token" "$disk" >"$D/debugfs" 2>&1; then
+		fail "cannot make an ext4 file system holding /token in $disk"
+		return
+	fi
+	before=$(sha256sum <"$disk")
+	guest_boot blk-ro "$disk,ro" "$token" "e2e: read-only flag 1
+e2e: write refused
+e2e: read $token" || return
+	after=$(sha256sum <"$disk")
+	[[ $after == "$before" ]] || fail "the read-only disk's file changed"
+}
+
 # --- running them ------------------------------------------------------------------
 
 # Shows file $2 as "#" lines: its last SHOW_LINES lines, \r dropped and
@@ -473,7 +536,7 @@ run_case() {
 	printf 'not ok %d - %s\n' "$n" "${DESC[i]}"
 	nfail=$((nfail + 1))
 	for w in "${why[@]}"; do
-		printf '#   %s\n' "$w"
+		printf '%s\n' "$w" | sed 's/^/#   /'
 	done
 	printf '#   exit status: %s\n' "$st"
 	show "guest output (stdout)" "$D/out"
@@ -497,7 +560,8 @@ budget() {
 }
 
 cleanup() {
-	[[ -z ${BG-} ]] || kill -KILL "$BG" 2>/dev/null
+	# SIGTERM: timeout(1) passes it on to microrun, which ends at once.
+	[[ -z ${BG-} ]] || kill -TERM "$BG" 2>/dev/null
 	[[ -z ${tmp-} ]] || rm -rf "$tmp"
 }
 
@@ -506,11 +570,11 @@ main() {
 	--list) list_cases; return 0 ;;
 	--budget) budget; return 0 ;;
 	esac
-	if (($# != 4)); then
-		echo "usage: $0 --list | --budget | MICRORUN BZIMAGE VMLINUX KVER" >&2
+	if (($# != 5)); then
+		echo "usage: $0 --list | --budget | MICRORUN BZIMAGE VMLINUX KVER GUEST_INITRD" >&2
 		return 2
 	fi
-	MR=$1 BZIMAGE=$2 VMLINUX=$3 KVER=$4
+	MR=$1 BZIMAGE=$2 VMLINUX=$3 KVER=$4 GUEST_INITRD=$5
 	BG='' npass=0 nfail=0 nskip=0 TIMES=()
 	trap cleanup EXIT
 	trap 'exit 130' INT

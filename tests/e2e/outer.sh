@@ -1,38 +1,44 @@
 # shellcheck shell=bash
-# The outer VM of the e2e suite: a QEMU-TCG machine whose emulated AMD SVM
-# gives a real, complete /dev/kvm inside (shared/docs/kvm-here.md, section 2).
-# Sourced by run.sh, after tests/realkernel/kernel.sh. Two steps:
+# The outer VM of the e2e suite, a QEMU-TCG machine whose emulated AMD SVM
+# gives a real, complete /dev/kvm inside (shared/docs/kvm-here.md, section
+# 2), and the initramfs images the suite boots. Sourced by run.sh, after
+# tests/realkernel/kernel.sh.
 #
-#   outer_initramfs KVER KROOT     prints the path of the cached initramfs
-#   outer_start KERNEL INITRD DIR  starts QEMU in the background (OUTER_PID);
+#   outer_initramfs KVER KROOT     the outer VM's initramfs (prints its path)
+#   guest_initramfs KVER KROOT     the one cases.sh gives microrun's guests
+#   outer_start KERNEL INITRD DIR LIMIT
+#                                  starts QEMU in the background (OUTER_PID);
 #                                  results on DIR/results, console DIR/console
 #
-# The initramfs holds a static busybox, the modules for virtio-pci, 9p and
-# kvm-amd taken from the kernel package KROOT (dependencies first), and
-# outer-init as /init. It is cached next to the unpacked kernel, as
-# e2e-outer-<hash>.cpio.gz, where <hash> covers this file and outer-init: a
-# change to either builds a new one. It appears by rename(2) once complete.
-# Needs busybox-static, cpio, gzip, sha256sum; qemu-system-x86 to boot.
+# Each initramfs holds a static busybox, modules taken from the kernel
+# package KROOT (dependencies first), and an init script: outer-init, or
+# guest-init. They are cached next to the unpacked kernel, as
+# e2e-NAME-<hash>.cpio.gz, where <hash> covers this file and the init
+# script: a change to either builds a new one. Each appears by rename(2) once
+# complete. Needs busybox-static, cpio, gzip, sha256sum; qemu-system-x86 to
+# boot.
 
 OUTER_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-# What the outer VM needs beyond the kernel's built-ins; modules named here
-# are loaded after the modules they depend on.
+# What the initramfs need beyond the kernel's built-ins; modules named here
+# are loaded after the modules they depend on. The guest's ext4 needs
+# crc32c for the metadata checksums of a file system made by mke2fs -t ext4.
 OUTER_MODULES=(virtio_pci 9pnet_virtio 9p kvm_amd)
+GUEST_MODULES=(virtio_mmio virtio_blk ext4 crc32c_generic)
 
 # Guest RAM and CPUs of the outer VM: an inner -m 4G guest touches far less
 # than 4 GiB, and -c 2 needs a second CPU to show both coming up in parallel.
-OUTER_MEM=${MICRORUN_E2E_OUTER_MEM:-3G}
+OUTER_MEM=3G
 OUTER_CPUS=2
 
 outer_log() {
 	printf 'outer.sh: %s\n' "$*" >&2
 }
 
-# The first 16 hex digits of the SHA-256 of what builds the initramfs.
-outer_hash() {
+# The first 16 hex digits of the SHA-256 of this file and init script $1.
+initramfs_hash() {
 	local sum
-	sum=$(cat "$OUTER_HERE/outer.sh" "$OUTER_HERE/outer-init" | sha256sum) || return 1
+	sum=$(cat "$OUTER_HERE/outer.sh" "$1" | sha256sum) || return 1
 	printf '%s\n' "${sum:0:16}"
 }
 
@@ -104,10 +110,12 @@ stage_module() {
 	mv "$tmp" "$(printf '%s/modules/%02d-%s.ko' "$stage" "$nstaged" "$name")"
 }
 
-# Builds the initramfs into $3 (KVER $1, unpacked kernel package $2).
+# build_initramfs KVER KROOT OUT INIT MODULE...: builds into OUT an
+# initramfs with INIT as /init and MODULE... from the kernel package KROOT.
 build_initramfs() {
-	local kver=$1 kroot=$2 out=$3 busybox applet name
+	local kver=$1 kroot=$2 out=$3 init=$4 busybox applet name
 	local stage moddir=$kroot/lib/modules/$kver index nstaged=0
+	shift 4
 	local -A staged=()
 	busybox=$(find_static_busybox) ||
 		{ outer_log "no statically linked busybox (install busybox-static)"; return 1; }
@@ -120,7 +128,7 @@ build_initramfs() {
 		for applet in $("$busybox" --list); do
 			[[ $applet == busybox ]] || ln -s busybox "$stage/bin/$applet"
 		done
-		cp "$OUTER_HERE/outer-init" "$stage/init"
+		cp "$init" "$stage/init"
 		chmod 755 "$stage/init"
 		# "name path" for every module file of the package
 		find "$moddir/kernel" -name '*.ko*' | while IFS= read -r path; do
@@ -129,7 +137,7 @@ build_initramfs() {
 			printf '%s %s\n' "${name//-/_}" "$path"
 		done >"$index"
 	) || { rm -rf "$stage"; return 1; }
-	for name in "${OUTER_MODULES[@]}"; do
+	for name in "$@"; do
 		stage_module "$name" || { rm -rf "$stage"; return 1; }
 	done
 	rm -f "$index"
@@ -143,19 +151,29 @@ build_initramfs() {
 	mv -f "$out.tmp.$$" "$out"
 }
 
-# Prints the path of the outer initramfs for kernel KVER $1 unpacked at $2,
-# building it first if the cache does not hold it yet.
-outer_initramfs() {
-	local kver=$1 kroot=$2 hash out
-	hash=$(outer_hash) || return 1
-	out=${kroot%/root}/e2e-outer-$hash.cpio.gz
+# cached_initramfs KVER KROOT NAME INIT MODULE...: prints the path of
+# initramfs NAME for kernel KVER unpacked at KROOT, building it first if the
+# cache does not hold it yet.
+cached_initramfs() {
+	local kver=$1 kroot=$2 name=$3 init=$4 hash out
+	shift 4
+	hash=$(initramfs_hash "$init") || return 1
+	out=${kroot%/root}/e2e-$name-$hash.cpio.gz
 	if [[ ! -s $out ]]; then
-		outer_log "building the outer initramfs $out"
-		build_initramfs "$kver" "$kroot" "$out" || return 1
+		outer_log "building the $name initramfs $out"
+		build_initramfs "$kver" "$kroot" "$out" "$init" "$@" || return 1
 		# Earlier versions' are of no more use.
-		find "${out%/*}" -maxdepth 1 -name 'e2e-outer-*.cpio.gz' ! -name "${out##*/}" -delete
+		find "${out%/*}" -maxdepth 1 -name "e2e-$name-*.cpio.gz" ! -name "${out##*/}" -delete
 	fi
 	printf '%s\n' "$out"
+}
+
+outer_initramfs() {
+	cached_initramfs "$1" "$2" outer "$OUTER_HERE/outer-init" "${OUTER_MODULES[@]}"
+}
+
+guest_initramfs() {
+	cached_initramfs "$1" "$2" guest "$OUTER_HERE/guest-init" "${GUEST_MODULES[@]}"
 }
 
 # QEMU's option syntax doubles commas inside values.

@@ -20,10 +20,10 @@
 # is reported skipped, with the reason, and the exit status is 0.
 #
 # Environment: MICRORUN_E2E_MODE=direct|nested forces a mode;
-# MICRORUN_E2E_CASE_LIMIT (seconds, default 120) bounds each boot;
+# MICRORUN_E2E_CASE_LIMIT (seconds, default 180) bounds each boot;
 # MICRORUN_CACHE is the kernel cache (tests/realkernel/kernel.sh), which
-# also holds the outer initramfs; MICRORUN_TEST_KEEP=1 keeps the outer VM's
-# console log and results.
+# also holds the initramfs images (outer.sh); MICRORUN_TEST_KEEP=1 keeps the
+# outer VM's console log and results.
 set -u -o pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -40,7 +40,7 @@ CONSOLE_LINES=30
 
 npass=0 nfail=0 nskip=0
 declare -A reported=()
-OUTER_PID='' CASES_PID='' OUTER_STATUS='' OUTER_FAILED='' tmp=''
+OUTER_PID='' CASES_PID='' OUTER_STATUS='' OUTER_FAILED='' tmp='' GUEST_INITRD=''
 
 # --- the list of cases and their results ---------------------------------
 
@@ -189,8 +189,13 @@ hidden_in_outer_vm() {
 
 # --- running the cases ---------------------------------------------------
 
+# Arguments for cases.sh: microrun, the kernel, the guest initramfs.
+cases_args() {
+	CASES_ARGS=("$MICRORUN" "$MRK_BZIMAGE" "$MRK_VMLINUX" "$MRK_VERSION" "$GUEST_INITRD")
+}
+
 run_direct() {
-	exec {fd}< <(exec "$here/cases.sh" "$MICRORUN" "$MRK_BZIMAGE" "$MRK_VMLINUX" "$MRK_VERSION" 2>&1)
+	exec {fd}< <(exec "$here/cases.sh" "${CASES_ARGS[@]}" 2>&1)
 	CASES_PID=$!
 	relay <&"$fd"
 	exec {fd}<&-
@@ -204,16 +209,18 @@ write_job() {
 	mkdir -p "$dir/e2e"
 	{
 		echo '# written by tests/e2e/run.sh; run by the outer VM chrooted into the host root'
-		printf 'export MICRORUN_E2E_CASE_LIMIT=%q\n' "${MICRORUN_E2E_CASE_LIMIT:-120}"
-		printf 'exec %q %q %q %q %q\n' "$here/cases.sh" \
-			"$MICRORUN" "$MRK_BZIMAGE" "$MRK_VMLINUX" "$MRK_VERSION"
+		[[ -z ${MICRORUN_E2E_CASE_LIMIT-} ]] ||
+			printf 'export MICRORUN_E2E_CASE_LIMIT=%q\n' "$MICRORUN_E2E_CASE_LIMIT"
+		printf 'exec %q' "$here/cases.sh"
+		printf ' %q' "${CASES_ARGS[@]}"
+		printf '\n'
 	} >"$dir/e2e/job"
 	(cd "$dir" && printf 'e2e/job\n' | cpio -o -H newc -R 0:0 --quiet) | gzip -1
 }
 
 run_nested() {
 	local base path limit start why
-	for path in "$MICRORUN" "$here" "$MRK_BZIMAGE" "$MRK_VMLINUX"; do
+	for path in "$MICRORUN" "$here" "$MRK_BZIMAGE" "$MRK_VMLINUX" "$GUEST_INITRD"; do
 		if hidden_in_outer_vm "$path"; then
 			fail_unreported "$path is under a directory the outer VM replaces (/proc, /sys, /dev, /run)"
 			return
@@ -302,6 +309,9 @@ main() {
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/microrun-e2e-run.XXXXXX") || exit 1
 	[[ -z ${MICRORUN_TEST_KEEP:-} ]] || echo "# keeping the outer VM's console and results in $tmp"
 	printf '# e2e: %s, Debian kernel %s, mode %s (%s)\n' "$MICRORUN" "$MRK_VERSION" "$MODE" "$WHY"
+	# The cases that need a program in the guest say so if this fails.
+	GUEST_INITRD=$(guest_initramfs "$MRK_VERSION" "${MRK_BZIMAGE%/boot/*}") || GUEST_INITRD=''
+	cases_args
 	case $MODE in
 	direct) run_direct ;;
 	nested) run_nested ;;
