@@ -164,6 +164,52 @@ START_TEST(test_append_short_and_long)
 }
 END_TEST
 
+START_TEST(test_disk_options)
+{
+	struct mr_disk d;
+
+	ck_assert_int_eq(cli_parse_disk("disk.img", &d), 0);
+	ck_assert_str_eq(d.path, "disk.img");
+	ck_assert(!d.read_only);
+	ck_assert_str_eq(d.serial, "");
+	ck_assert_int_eq(cli_parse_disk("a,,b.img,ro,serial=12345678901234567890", &d), 0);
+	ck_assert_str_eq(d.path, "a,b.img");
+	ck_assert(d.read_only);
+	ck_assert_str_eq(d.serial, "12345678901234567890");
+	ck_assert_int_eq(cli_parse_disk("x,serial=ab,ro", &d), 0);
+	ck_assert_str_eq(d.serial, "ab");
+	ck_assert(d.read_only);
+}
+END_TEST
+
+START_TEST(test_disk_rejects)
+{
+	static const char *const bad[] = {
+		"", ",ro", "x,rw", "x,ro,", "x,serial=", "x,serial=123456789012345678901", "x,serialno=1",
+	};
+	struct mr_disk d;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(cli_parse_disk(bad[i], &d) != 0, "accepted '%s'", bad[i]);
+	ck_assert_int_eq(PARSE_K("-d", "x,rw"), CLI_BAD_USAGE);
+	ck_assert_ptr_nonnull(strstr(err_text, "-d: invalid value 'x,rw'"));
+}
+END_TEST
+
+START_TEST(test_disks_repeat_up_to_the_limit)
+{
+	ck_assert_int_eq(PARSE_K("-d", "a", "--disk", "b,ro"), CLI_RUN);
+	ck_assert_uint_eq(cfg.ndisks, 2);
+	ck_assert_str_eq(cfg.disks[1].path, "b");
+	ck_assert(cfg.disks[1].read_only);
+	ck_assert_int_eq(PARSE_K("-d", "1", "-d", "2", "-d", "3", "-d", "4", "-d", "5",
+				 "-d", "6", "-d", "7", "-d", "8"), CLI_RUN);
+	ck_assert_uint_eq(cfg.ndisks, MR_MAX_DISKS);
+	ck_assert_int_eq(PARSE_K("-d", "1", "-d", "2", "-d", "3", "-d", "4", "-d", "5",
+				 "-d", "6", "-d", "7", "-d", "8", "-d", "9"), CLI_BAD_USAGE);
+}
+END_TEST
+
 START_TEST(test_append_value_that_looks_like_an_option)
 {
 	ck_assert_int_eq(PARSE_K("-a", "-v"), CLI_RUN);
@@ -493,6 +539,9 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, test_kernel_short_and_long);
 	tcase_add_test(tc, test_initrd_short_and_long);
 	tcase_add_test(tc, test_append_short_and_long);
+	tcase_add_test(tc, test_disk_options);
+	tcase_add_test(tc, test_disk_rejects);
+	tcase_add_test(tc, test_disks_repeat_up_to_the_limit);
 	tcase_add_test(tc, test_append_value_that_looks_like_an_option);
 	tcase_add_test(tc, test_memory_short_and_long);
 	tcase_add_test(tc, test_cpus_short_and_long);
