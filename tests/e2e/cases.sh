@@ -5,7 +5,8 @@
 #
 #   cases.sh --list                          "N<tab>DESCRIPTION<tab>REASON" per
 #                                            case; REASON if not built yet
-#   cases.sh --budget                        worst-case run time in seconds
+#   cases.sh --budget                        worst-case run times in seconds:
+#                                            all cases, and the longest one
 #   cases.sh MICRORUN BZIMAGE VMLINUX KVER GUEST_INITRD
 #                                            run the cases (GUEST_INITRD:
 #                                            outer.sh's guest_initramfs)
@@ -550,13 +551,14 @@ list_cases() {
 	done
 }
 
-# The longest the cases can take, each running into its hard limit.
+# The longest the cases can take, each running into its hard limit, and
+# the longest one case can take.
 budget() {
-	local i sum=0
+	local i one=$((CASE_LIMIT + KILL_AFTER + PROMPT)) sum=0
 	for i in "${!DESC[@]}"; do
-		[[ -n ${PENDING[i]} ]] || sum=$((sum + CASE_LIMIT + KILL_AFTER + PROMPT))
+		[[ -n ${PENDING[i]} ]] || sum=$((sum + one))
 	done
-	printf '%d\n' "$sum"
+	printf '%d %d\n' "$sum" "$one"
 }
 
 cleanup() {

@@ -15,7 +15,10 @@
 #
 # Output as cases.sh prints it, then "N passed, N failed, N skipped"; exit 1
 # if a case failed or never reported. Everything is bounded in time: each
-# case (cases.sh) and the outer VM (the cases' worst case plus a margin).
+# case (cases.sh), the outer VM (the cases' worst case plus a margin), and
+# the silence between two results (one case's worst case plus a margin): an
+# outer VM that hangs (seen once here: both its CPUs busy, no timer firing
+# inside) is stopped within minutes, not at the end of its time limit.
 # Without real KVM and without QEMU, or without Debian's kernel, every case
 # is reported skipped, with the reason, and the exit status is 0.
 #
@@ -38,9 +41,9 @@ OUTER_MARGIN=120
 # Lines of the outer VM's console shown when cases did not report.
 CONSOLE_LINES=30
 
-npass=0 nfail=0 nskip=0
+npass=0 nfail=0 nskip=0 STALLED=0
 declare -A reported=()
-OUTER_PID='' CASES_PID='' OUTER_STATUS='' OUTER_FAILED='' tmp='' GUEST_INITRD=''
+OUTER_PID='' CASES_PID='' CASES_FD='' OUTER_STATUS='' OUTER_FAILED='' tmp='' GUEST_INITRD=''
 
 # --- the list of cases and their results ---------------------------------
 
@@ -101,39 +104,66 @@ show_tail() {
 	tail -n "$CONSOLE_LINES" "$2" | sed 's/\r$//' | cat -v | sed 's/^/#     | /'
 }
 
-# Passes the cases' output on stdin through, counting results; takes the
-# outer VM's own end lines and the cases' summary (printed anew at the end,
-# with cases that never reported counted as failed).
+# One line of the cases' output: passed on, and counted; the outer VM's
+# own end lines and the cases' summary are taken (the summary is printed
+# anew at the end, with cases that never reported counted as failed).
+relay_line() {
+	local line=${1%$'\r'} n
+	case $line in
+	'e2e-outer: done status='*)
+		OUTER_STATUS=${line#*=}
+		return
+		;;
+	'e2e-outer: failed: '*)
+		OUTER_FAILED=${line#e2e-outer: failed: }
+		return
+		;;
+	[0-9]*' passed, '*' failed, '*' skipped') return ;;
+	'not ok '[0-9]*)
+		n=${line#not ok }
+		reported[${n%% *}]=1
+		nfail=$((nfail + 1))
+		;;
+	'ok '[0-9]*)
+		n=${line#ok }
+		reported[${n%% *}]=1
+		if [[ $line == *' # SKIP '* ]]; then
+			nskip=$((nskip + 1))
+		else
+			npass=$((npass + 1))
+		fi
+		;;
+	esac
+	printf '%s\n' "$line"
+}
+
+# relay IDLE: relay_line for each line on stdin, up to its end, or until
+# nothing came for IDLE seconds (then STALLED=1).
+#
+# It reads with a timeout of one second, keeping what a timed-out read got
+# for the next: bash reaps its exited children only between reads, not
+# during a timed one, and tail --pid (run_nested) ends only once timeout(1)
+# has been reaped.
 relay() {
-	local line n
-	while IFS= read -r line; do
-		line=${line%$'\r'}
-		case $line in
-		'e2e-outer: done status='*)
-			OUTER_STATUS=${line#*=}
+	local idle=$1 line part='' rc quiet=0
+	while :; do
+		IFS= read -r -t 1 line
+		rc=$?
+		if ((rc > 128)); then
+			[[ -z $line ]] || quiet=0
+			part+=$line
+			((++quiet < idle)) && continue
+			STALLED=1
+			return
+		fi
+		quiet=0
+		if ((rc == 0)); then
+			relay_line "$part$line"
+			part=''
 			continue
-			;;
-		'e2e-outer: failed: '*)
-			OUTER_FAILED=${line#e2e-outer: failed: }
-			continue
-			;;
-		[0-9]*' passed, '*' failed, '*' skipped') continue ;;
-		'not ok '[0-9]*)
-			n=${line#not ok }
-			reported[${n%% *}]=1
-			nfail=$((nfail + 1))
-			;;
-		'ok '[0-9]*)
-			n=${line#ok }
-			reported[${n%% *}]=1
-			if [[ $line == *' # SKIP '* ]]; then
-				nskip=$((nskip + 1))
-			else
-				npass=$((npass + 1))
-			fi
-			;;
-		esac
-		printf '%s\n' "$line"
+		fi
+		[[ -z $part$line ]] || relay_line "$part$line"
+		return
 	done
 }
 
@@ -195,12 +225,30 @@ cases_args() {
 }
 
 run_direct() {
-	exec {fd}< <(exec "$here/cases.sh" "${CASES_ARGS[@]}" 2>&1)
+	local idle
+	read -r _ idle < <("$here/cases.sh" --budget)
+	idle=$((idle + OUTER_MARGIN))
+	# setsid: a process group of its own, signalled as a whole to stop it
+	# (a signal to cases.sh alone waits for its foreground command).
+	exec {CASES_FD}< <(exec setsid "$here/cases.sh" "${CASES_ARGS[@]}" 2>&1)
 	CASES_PID=$!
-	relay <&"$fd"
-	exec {fd}<&-
-	CASES_PID=''
-	fail_unreported "cases.sh ended before this case reported"
+	relay "$idle" <&"$CASES_FD"
+	if ((STALLED)); then
+		stop_cases
+		fail_unreported "cases.sh reported nothing for $idle s: stopped"
+	else
+		fail_unreported "cases.sh ended before this case reported"
+	fi
+	exec {CASES_FD}<&-
+	CASES_PID='' CASES_FD=''
+}
+
+# Stops cases.sh and what it started, reading what it still writes until
+# it is gone: with its output closed, it could die of SIGPIPE (writing
+# bash's "Terminated" notice) before cleaning up after itself.
+stop_cases() {
+	kill -TERM -- "-$CASES_PID" 2>/dev/null
+	timeout 10 cat <&"$CASES_FD" >/dev/null
 }
 
 # /e2e/job for the outer VM's init: run cases.sh with our arguments.
@@ -219,7 +267,7 @@ write_job() {
 }
 
 run_nested() {
-	local base path limit start why
+	local base path budget idle limit start why
 	for path in "$MICRORUN" "$here" "$MRK_BZIMAGE" "$MRK_VMLINUX" "$GUEST_INITRD"; do
 		if hidden_in_outer_vm "$path"; then
 			fail_unreported "$path is under a directory the outer VM replaces (/proc, /sys, /dev, /run)"
@@ -235,20 +283,28 @@ run_nested() {
 		fail_unreported "could not write the outer VM's initramfs"
 		return
 	}
-	limit=$(($("$here/cases.sh" --budget) + OUTER_MARGIN))
-	printf '# outer VM: QEMU-TCG, %s, %d CPUs, initramfs %s; at most %d s\n' \
-		"$OUTER_MEM" "$OUTER_CPUS" "${base##*/}" "$limit"
+	# The whole run may take the cases' worst case; the first result may
+	# take the outer VM's boot and one case's worst case, and so may every
+	# result after that one.
+	read -r budget idle < <("$here/cases.sh" --budget)
+	limit=$((budget + OUTER_MARGIN)) idle=$((idle + OUTER_MARGIN))
+	printf '# outer VM: QEMU-TCG, %s, %d CPUs, initramfs %s; at most %d s, %d s without a result\n' \
+		"$OUTER_MEM" "$OUTER_CPUS" "${base##*/}" "$limit" "$idle"
 	start=$SECONDS
 	outer_start "$MRK_BZIMAGE" "$tmp/initrd" "$tmp" "$limit"
 	# tail ends once timeout(1), and with it QEMU, has ended.
 	exec {fd}< <(exec tail -n +1 -f --pid="$OUTER_PID" "$tmp/results")
-	relay <&"$fd"
+	relay "$idle" <&"$fd"
 	exec {fd}<&-
+	# timeout(1) passes SIGTERM on to QEMU, SIGKILL 10 s later
+	((STALLED)) && kill -TERM "$OUTER_PID"
 	wait "$OUTER_PID"
 	local qemu_status=$?
 	OUTER_PID=''
 	printf '# outer VM: ended after %d s, QEMU exit status %d\n' $((SECONDS - start)) "$qemu_status"
-	if [[ -n $OUTER_FAILED ]]; then
+	if ((STALLED)); then
+		why="the outer VM reported nothing for $idle s: stopped it (hung?)"
+	elif [[ -n $OUTER_FAILED ]]; then
 		why="the outer VM could not run the cases: $OUTER_FAILED"
 	elif ((qemu_status == 124 || qemu_status == 137)); then
 		why="the outer VM was stopped at its time limit of $limit s"
@@ -268,7 +324,7 @@ cleanup() {
 		kill -TERM "$OUTER_PID" 2>/dev/null
 		wait "$OUTER_PID" 2>/dev/null
 	fi
-	[[ -z $CASES_PID ]] || kill -TERM "$CASES_PID" 2>/dev/null
+	[[ -z $CASES_PID ]] || stop_cases
 	if [[ -n $tmp && -z ${MICRORUN_TEST_KEEP:-} ]]; then
 		rm -rf "$tmp"
 	fi
