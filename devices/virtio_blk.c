@@ -265,6 +265,7 @@ static int serve_one(struct virtio_blk *b, struct virtq *q)
 	if (r == -EPROTO)
 		return -1;
 	if (r < 0 || parse_request(c, &rq)) {
+		virtio_mmio_report(b->transport, "malformed request failed", r < 0 ? r : -EINVAL);
 		/* A malformed chain: nowhere safe to put a status, so it goes
 		 * back empty and the driver sees the request fail. */
 		return virtq_push(q, b->mem, c->head, 0) == 0 ? 1 : -1;

@@ -69,6 +69,7 @@ static void reset(struct virtio_mmio *t)
 	t->driver_features = 0;
 	t->device_features_sel = t->driver_features_sel = t->queue_sel = 0;
 	t->interrupt_status = 0;
+	t->reported = false;
 	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++)
 		virtq_reset(&t->vq[i]);
 	t->dev_ops->reset(t->dev);
@@ -157,10 +158,19 @@ static void set_addr(uint64_t *addr, bool high, uint32_t value)
 		*addr = (*addr & ~0xffffffffULL) | value;
 }
 
+void virtio_mmio_report(struct virtio_mmio *t, const char *problem, int err)
+{
+	if (t->reported || !t->ops.report)
+		return;
+	t->reported = true;
+	t->ops.report(t->ops.ctx, problem, err);
+}
+
 void virtio_mmio_needs_reset(struct virtio_mmio *t)
 {
 	if (t->status & VIRTIO_CONFIG_S_NEEDS_RESET)
 		return;
+	virtio_mmio_report(t, "corrupt virtqueue: device stopped until the driver resets it", 0);
 	t->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
 	interrupt(t, VIRTIO_MMIO_INT_CONFIG); /* 2.1.2: and tell the driver */
 }
@@ -179,7 +189,10 @@ static void set_ready(struct virtio_mmio *t, struct virtq *q, bool ready)
 		q->used_gpa = setup.used_gpa;
 		return;
 	}
-	if (virtq_check_layout(q, t->mem)) {
+	int r = virtq_check_layout(q, t->mem);
+	if (r) {
+		virtio_mmio_report(t, "queue refused at QueueReady: bad size, alignment or "
+				   "rings outside RAM", r);
 		virtio_mmio_needs_reset(t);
 		return;
 	}
@@ -214,7 +227,7 @@ static void queue_write(struct virtio_mmio *t, uint64_t reg, uint32_t value)
 	}
 }
 
-static void notify(struct virtio_mmio *t, uint32_t q)
+void virtio_mmio_notify(struct virtio_mmio *t, uint32_t q)
 {
 	if (q < t->dev_ops->num_queues && t->vq[q].ready && virtio_mmio_driver_ok(t))
 		t->dev_ops->queue_notify(t->dev, q);
@@ -227,7 +240,7 @@ static void register_write(struct virtio_mmio *t, uint64_t reg, uint32_t value)
 	case VIRTIO_MMIO_DRIVER_FEATURES: write_driver_features(t, value); break;
 	case VIRTIO_MMIO_DRIVER_FEATURES_SEL: t->driver_features_sel = value; break;
 	case VIRTIO_MMIO_QUEUE_SEL: t->queue_sel = value; break;
-	case VIRTIO_MMIO_QUEUE_NOTIFY: notify(t, value); break;
+	case VIRTIO_MMIO_QUEUE_NOTIFY: virtio_mmio_notify(t, value); break;
 	case VIRTIO_MMIO_INTERRUPT_ACK:
 		t->interrupt_status &= ~value;
 		update_irq(t);

@@ -42,6 +42,10 @@ struct virtio_device_ops {
 struct virtio_mmio_ops {
 	/* Drive the interrupt line: asserted while InterruptStatus is non-zero. */
 	void (*set_irq)(void *ctx, bool level);
+	/* The first thing the guest got wrong on this device, for the user:
+	 * `err` a negative errno giving detail, or 0. Called at most once
+	 * between resets, so a guest cannot flood stderr. May be NULL. */
+	void (*report)(void *ctx, const char *problem, int err);
 	void *ctx;
 };
 
@@ -57,6 +61,7 @@ struct virtio_mmio {
 	uint32_t interrupt_status;
 	uint32_t config_generation;
 	bool irq_level;
+	bool reported;          /* ops.report was called since the last reset */
 	struct virtq vq[VIRTIO_MAX_QUEUES];
 };
 
@@ -79,6 +84,11 @@ void virtio_mmio_config_changed(struct virtio_mmio *t);
 /* The device met something it cannot go on from (a corrupt queue): it
  * stops until the driver resets it (2.1.2). */
 void virtio_mmio_needs_reset(struct virtio_mmio *t);
+/* The device failed a malformed request: tell the user, once (ops.report). */
+void virtio_mmio_report(struct virtio_mmio *t, const char *problem, int err);
+/* The driver notified queue `q` (QueueNotify): the register write, or the
+ * same delivered through an ioeventfd. Ignored unless the queue is ready. */
+void virtio_mmio_notify(struct virtio_mmio *t, uint32_t q);
 
 bool virtio_mmio_driver_ok(const struct virtio_mmio *t);
 bool virtio_mmio_has_feature(const struct virtio_mmio *t, unsigned bit);

@@ -36,6 +36,8 @@ const struct kvm_cap_need arch_kvm_caps[] = {
 	KVM_CAP_NEED(KVM_CAP_SPLIT_IRQCHIP),
 	KVM_CAP_NEED(KVM_CAP_SIGNAL_MSI),
 	KVM_CAP_NEED(KVM_CAP_IRQ_ROUTING),
+	KVM_CAP_NEED(KVM_CAP_IRQFD),
+	KVM_CAP_NEED(KVM_CAP_IOEVENTFD),
 	KVM_CAP_NEED(KVM_CAP_TSC_DEADLINE_TIMER),
 	KVM_CAP_NEED(KVM_CAP_SET_TSS_ADDR),
 	KVM_CAP_NEED(KVM_CAP_SET_IDENTITY_MAP_ADDR),
@@ -99,7 +101,9 @@ int arch_vm_init(struct vm *vm, const struct vm_params *p)
 	vm->arch = a;
 	a->vm = vm;
 	pthread_mutex_init(&a->lock, NULL);
-	int r = create_irqchip(vm);
+	int r = pc_virtio_init(a);
+	if (!r)
+		r = create_irqchip(vm);
 	if (r)
 		return r;
 	a->cpuid = cpuid_supported(vm->kvm.dev_fd);

@@ -17,12 +17,16 @@
 #define PC_MAX_VIRTIO 8  /* one I/O APIC pin each, 16-23 */
 
 /* A virtio-mmio device: its window, its pin, its own lock (its requests
- * run while it is held; the machine lock nests inside, for the pin). */
+ * run while it is held), and the thread that serves its queues. */
 struct pc_virtio {
 	struct arch_vm *machine;
 	pthread_mutex_t lock;
 	uint64_t base;
 	unsigned gsi;
+	int notify_fd[VIRTIO_MAX_QUEUES];  /* ioeventfds of QueueNotify, by queue */
+	int irq_fd;                        /* irqfd of the pin */
+	pthread_t io_thread;
+	bool io_running;
 	struct virtio_mmio transport;
 	struct virtio_blk blk;
 };
@@ -44,15 +48,19 @@ struct arch_vm {
 	struct pc_port kbc_port, rtc_port, sleep_port;
 	struct pc_virtio virtio[PC_MAX_VIRTIO];
 	unsigned nvirtio;
+	int io_stop_fd;           /* eventfd: readable once the device threads must end */
 	struct kvm_cpuid2 *cpuid;
 	uint32_t tsc_khz;
 };
 
 /* The devices of the PC this machine is: I/O APIC, COM1, i8042, RTC. */
 int pc_devices_init(struct vm *vm, struct arch_vm *a) __attribute__((warn_unused_result));
+/* Before any virtio device is added. */
+int pc_virtio_init(struct arch_vm *a) __attribute__((warn_unused_result));
 /* Opens the disks and puts each behind a virtio-mmio window. */
 int pc_virtio_add_disks(struct vm *vm, struct arch_vm *a, const struct mr_disk *disks, unsigned n)
 	__attribute__((warn_unused_result));
+/* Stops the device threads and closes what the devices hold. */
 void pc_virtio_destroy(struct arch_vm *a);
 /* ACPI tables describing this machine, at ACPI_TABLES_ADDR. */
 int pc_write_acpi(struct vm *vm, struct arch_vm *a) __attribute__((warn_unused_result));

@@ -1,8 +1,19 @@
 /* virtio-mmio devices on the PC: one 4 KiB window and one I/O APIC pin
  * each, from the first of both upward. The same list feeds the bus, the
- * pins and the ACPI DSDT, so they cannot disagree. */
+ * pins and the ACPI DSDT, so they cannot disagree.
+ *
+ * Each device has a thread of its own that serves its queues. The guest's
+ * QueueNotify writes reach it through ioeventfds (KVM_IOEVENTFD, one per
+ * queue, matching the queue index), so a kick costs the vCPU no exit to
+ * microrun and the vCPU runs on while the request is served; interrupts go
+ * back through an irqfd (KVM_IRQFD), without the machine lock. The pins are
+ * edge-triggered, as the DSDT declares them and Linux programs them: a
+ * rising InterruptStatus is one edge. A QueueNotify no ioeventfd matches (a
+ * queue index out of range) still exits and is ignored by the transport. */
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "src/disk.h"
@@ -22,15 +33,83 @@ static void virtio_access(void *dev, uint64_t offset, uint8_t *data, unsigned le
 	pthread_mutex_unlock(&v->lock);
 }
 
-/* Called with v->lock held; the I/O APIC needs the machine lock too. */
+/* Called with v->lock held. */
 static void virtio_irq(void *ctx, bool level)
 {
 	struct pc_virtio *v = ctx;
-	struct arch_vm *a = v->machine;
+	uint64_t one = 1;
 
-	pthread_mutex_lock(&a->lock);
-	ioapic_set_irq(&a->ioapic, v->gsi, level);
-	pthread_mutex_unlock(&a->lock);
+	if (level && write(v->irq_fd, &one, sizeof(one)) < 0)
+		mr_info("%s at 0x%llx: interrupt lost: %s", v->transport.dev_ops->name,
+			(unsigned long long)v->base, strerror(errno));
+}
+
+static void virtio_report(void *ctx, const char *problem, int err)
+{
+	struct pc_virtio *v = ctx;
+
+	mr_info("%s at 0x%llx: guest error: %s%s%s%s (reported once per device reset)",
+		v->transport.dev_ops->name, (unsigned long long)v->base, problem,
+		err ? " (" : "", err ? strerror(-err) : "", err ? ")" : "");
+}
+
+static void drain_eventfd(int fd)
+{
+	uint64_t n;
+	ssize_t r = read(fd, &n, sizeof(n));
+	(void)r; /* only the wake-up matters; a spurious one finds nothing */
+}
+
+/* The device's thread: waits for kicks on its queues until told to stop. */
+static void *serve_queues(void *arg)
+{
+	struct pc_virtio *v = arg;
+	unsigned nq = v->transport.dev_ops->num_queues;
+	struct pollfd fds[VIRTIO_MAX_QUEUES + 1];
+
+	for (unsigned q = 0; q < nq; q++)
+		fds[q] = (struct pollfd){ .fd = v->notify_fd[q], .events = POLLIN };
+	fds[nq] = (struct pollfd){ .fd = v->machine->io_stop_fd, .events = POLLIN };
+	for (;;) {
+		if (poll(fds, nq + 1, -1) < 0 && errno != EINTR)
+			break;
+		if (fds[nq].revents)
+			break;
+		for (unsigned q = 0; q < nq; q++) {
+			if (!(fds[q].revents & POLLIN))
+				continue;
+			drain_eventfd(fds[q].fd);
+			pthread_mutex_lock(&v->lock);
+			virtio_mmio_notify(&v->transport, q);
+			pthread_mutex_unlock(&v->lock);
+		}
+	}
+	return NULL;
+}
+
+static int wire_notify(struct vm *vm, struct pc_virtio *v, unsigned q)
+{
+	v->notify_fd[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (v->notify_fd[q] < 0)
+		return -errno;
+	struct kvm_ioeventfd e = {
+		.datamatch = q, .addr = v->base + VIRTIO_MMIO_QUEUE_NOTIFY, .len = 4,
+		.fd = v->notify_fd[q], .flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
+	};
+	return kvm_ioctl(vm->kvm.vm_fd, KVM_IOEVENTFD, &e);
+}
+
+static int wire_kvm(struct vm *vm, struct pc_virtio *v)
+{
+	v->irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (v->irq_fd < 0)
+		return -errno;
+	struct kvm_irqfd irqfd = { .fd = (uint32_t)v->irq_fd, .gsi = v->gsi };
+	int r = kvm_ioctl(vm->kvm.vm_fd, KVM_IRQFD, &irqfd);
+
+	for (unsigned q = 0; !r && q < v->transport.dev_ops->num_queues; q++)
+		r = wire_notify(vm, v, q);
+	return r;
 }
 
 static struct pc_virtio *new_slot(struct arch_vm *a)
@@ -45,9 +124,29 @@ static struct pc_virtio *new_slot(struct arch_vm *a)
 		.machine = a,
 		.base = VIRTIO_MMIO_BASE + i * VIRTIO_MMIO_STRIDE,
 		.gsi = VIRTIO_FIRST_GSI + i,
+		.irq_fd = -1,
 	};
+	for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
+		v->notify_fd[q] = -1;
 	pthread_mutex_init(&v->lock, NULL);
 	return v;
+}
+
+/* Puts a device model behind slot `v`'s window and starts serving it. */
+static int plug(struct vm *vm, struct pc_virtio *v, const struct virtio_device_ops *dev_ops,
+		void *dev, uint64_t features)
+{
+	const struct virtio_mmio_ops ops = {
+		.set_irq = virtio_irq, .report = virtio_report, .ctx = v,
+	};
+	virtio_mmio_init(&v->transport, dev_ops, dev, features, &ops, &vm->mem);
+	int r = wire_kvm(vm, v);
+	if (!r)
+		r = bus_register(&vm->mmio, v->base, VIRTIO_MMIO_SIZE, virtio_access, v);
+	if (!r)
+		r = -pthread_create(&v->io_thread, NULL, serve_queues, v);
+	v->io_running = !r;
+	return r;
 }
 
 static int add_disk(struct vm *vm, struct arch_vm *a, const struct mr_disk *disk)
@@ -62,15 +161,12 @@ static int add_disk(struct vm *vm, struct arch_vm *a, const struct mr_disk *disk
 		close(backend.fd);
 		return -ENOSPC;
 	}
-	const struct virtio_mmio_ops ops = { .set_irq = virtio_irq, .ctx = v };
 	virtio_blk_init(&v->blk, &backend, &v->transport, &vm->mem);
-	virtio_mmio_init(&v->transport, &virtio_blk_ops, &v->blk, virtio_blk_features(&v->blk),
-			 &ops, &vm->mem);
 	mr_info("disk %s: virtio-blk at 0x%llx, GSI %u, %llu sectors%s", disk->path,
 		(unsigned long long)v->base, v->gsi,
 		(unsigned long long)(backend.size / VIRTIO_BLK_SECTOR),
 		disk->read_only ? ", read-only" : "");
-	return bus_register(&vm->mmio, v->base, VIRTIO_MMIO_SIZE, virtio_access, v);
+	return plug(vm, v, &virtio_blk_ops, &v->blk, virtio_blk_features(&v->blk));
 }
 
 int pc_virtio_add_disks(struct vm *vm, struct arch_vm *a, const struct mr_disk *disks, unsigned n)
@@ -83,11 +179,37 @@ int pc_virtio_add_disks(struct vm *vm, struct arch_vm *a, const struct mr_disk *
 	return 0;
 }
 
+int pc_virtio_init(struct arch_vm *a)
+{
+	a->io_stop_fd = eventfd(0, EFD_CLOEXEC);
+	return a->io_stop_fd < 0 ? -errno : 0;
+}
+
+static void close_fd(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Stops the device threads first: none may serve a queue while its slot
+ * goes away. */
 void pc_virtio_destroy(struct arch_vm *a)
 {
+	uint64_t one = 1;
+
+	if (a->io_stop_fd >= 0 && write(a->io_stop_fd, &one, sizeof(one)) < 0)
+		mr_info("cannot stop the virtio threads: %s", strerror(errno));
 	for (unsigned i = 0; i < a->nvirtio; i++) {
-		close(a->virtio[i].blk.backend.fd);
-		pthread_mutex_destroy(&a->virtio[i].lock);
+		struct pc_virtio *v = &a->virtio[i];
+		if (v->io_running)
+			pthread_join(v->io_thread, NULL);
+		close_fd(v->blk.backend.fd);
+		close_fd(v->irq_fd);
+		for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
+			close_fd(v->notify_fd[q]);
+		pthread_mutex_destroy(&v->lock);
 	}
 	a->nvirtio = 0;
+	close_fd(a->io_stop_fd);
+	a->io_stop_fd = -1;
 }

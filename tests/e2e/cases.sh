@@ -19,7 +19,8 @@
 #
 # Every microrun run is bounded twice: by microrun's own --timeout, and by
 # timeout(1) with SIGKILL KILL_AFTER seconds later. Nothing sleeps: a wait
-# for guest output is a read with a deadline. MICRORUN_E2E_CASE_LIMIT
+# for guest output is a read with a deadline. MICRORUN_E2E_ONLY=REGEX
+# selects the cases whose description matches. MICRORUN_E2E_CASE_LIMIT
 # overrides CASE_LIMIT.
 set -u -o pipefail
 
@@ -51,6 +52,10 @@ DESC=() CMD=() PENDING=()
 
 # add DESCRIPTION FUNCTION [ARG...]: arguments without spaces
 add() {
+	if [[ -n ${MICRORUN_E2E_ONLY-} ]] && ! grep -qE -e "$MICRORUN_E2E_ONLY" <<<"$1"; then
+		pending "$1" "not selected by MICRORUN_E2E_ONLY"
+		return
+	fi
 	DESC+=("$1")
 	shift
 	CMD+=("$*")

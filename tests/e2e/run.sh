@@ -24,6 +24,8 @@
 #
 # Environment: MICRORUN_E2E_MODE=direct|nested forces a mode;
 # MICRORUN_E2E_CASE_LIMIT (seconds, default 180) bounds each boot;
+# MICRORUN_E2E_ONLY=REGEX runs only the cases whose description matches
+# (grep -E), the others are reported skipped;
 # MICRORUN_CACHE is the kernel cache (tests/realkernel/kernel.sh), which
 # also holds the initramfs images (outer.sh); MICRORUN_TEST_KEEP=1 keeps the
 # outer VM's console log and results.
@@ -257,8 +259,10 @@ write_job() {
 	mkdir -p "$dir/e2e"
 	{
 		echo '# written by tests/e2e/run.sh; run by the outer VM chrooted into the host root'
-		[[ -z ${MICRORUN_E2E_CASE_LIMIT-} ]] ||
-			printf 'export MICRORUN_E2E_CASE_LIMIT=%q\n' "$MICRORUN_E2E_CASE_LIMIT"
+		local var
+		for var in MICRORUN_E2E_CASE_LIMIT MICRORUN_E2E_ONLY; do
+			[[ -z ${!var-} ]] || printf 'export %s=%q\n' "$var" "${!var}"
+		done
 		printf 'exec %q' "$here/cases.sh"
 		printf ' %q' "${CASES_ARGS[@]}"
 		printf '\n'
