@@ -79,6 +79,16 @@ static void set_irq(void *ctx, bool level)
 	irq = level;
 }
 
+static unsigned reports;
+
+static void report(void *ctx, const char *problem, int err)
+{
+	(void)ctx;
+	(void)problem;
+	(void)err;
+	reports++;
+}
+
 static uint32_t rd(uint64_t off)
 {
 	uint32_t v;
@@ -183,7 +193,7 @@ static int sparse_file(uint64_t size)
 /* The device over `fd`, which it now owns, and a driver bound to it. */
 static void attach(int fd, uint64_t size, bool read_only)
 {
-	const struct virtio_mmio_ops ops = { .set_irq = set_irq };
+	const struct virtio_mmio_ops ops = { .set_irq = set_irq, .report = report };
 	struct virtio_blk_backend be = { .fd = fd, .read_only = read_only, .size = size };
 
 	if (disk_fd >= 0)
@@ -247,6 +257,7 @@ static void start_guest(void)
 	ck_assert_int_eq(gmem_create(&mem, RAM_SIZE, 3ULL << 30), 0);
 	drv = (struct vdrv){ .data = DATA, .data_end = RAM_SIZE, .tables = TABLES, .tables_end = DATA };
 	irq_raised = 0;
+	reports = 0;
 	disk_fd = -1;
 }
 
@@ -827,6 +838,8 @@ START_TEST(header_of_wrong_size)
 	expect_disk_untouched();
 	/* The queue goes on. */
 	expect_done(write_at(0, sector, SECTOR), VIRTIO_BLK_S_OK, 1);
+	/* Three malformed requests, one report: stderr is not the guest's. */
+	ck_assert_uint_eq(reports, 1);
 }
 END_TEST
 

@@ -2,6 +2,8 @@
  * probe, reset, status handshake, features, queue set-up, notify, used-buffer
  * interrupt and acknowledge; and as a careless or hostile driver would. */
 #include <check.h>
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "devices/virtio_mmio.h"
@@ -26,6 +28,9 @@ static struct virtio_mmio t;
 static struct fake_dev dev;
 static unsigned irq_changes;
 static bool irq;
+static unsigned reports;
+static char last_report[128];
+static int last_report_err;
 
 static void fake_config_read(void *d, uint32_t off, void *buf, uint32_t len)
 {
@@ -60,14 +65,25 @@ static void set_irq(void *ctx, bool level)
 	irq_changes++;
 }
 
+static void report(void *ctx, const char *problem, int err)
+{
+	(void)ctx;
+	reports++;
+	snprintf(last_report, sizeof(last_report), "%s", problem);
+	last_report_err = err;
+}
+
 static void setup(void)
 {
-	const struct virtio_mmio_ops ops = { .set_irq = set_irq };
+	const struct virtio_mmio_ops ops = { .set_irq = set_irq, .report = report };
 
 	ck_assert_int_eq(gmem_create(&mem, RAM, 3ULL << 30), 0);
 	memset(&dev, 0, sizeof(dev));
 	irq = false;
 	irq_changes = 0;
+	reports = 0;
+	last_report[0] = 0;
+	last_report_err = 0;
 	virtio_mmio_init(&t, &fake_ops, &dev, 1ULL << 5, &ops, &mem);
 }
 
@@ -257,6 +273,47 @@ START_TEST(bad_queue_layouts_need_reset)
 }
 END_TEST
 
+/* A hostile driver must not flood stderr: one report per device until the
+ * driver resets it, the first problem named. */
+START_TEST(guest_errors_reported_once_per_reset)
+{
+	set_status(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	driver_features(V1);
+	set_status(VIRTIO_CONFIG_S_FEATURES_OK);
+	setup_queue(0, QSIZE, DESC + 8); /* misaligned */
+	ck_assert_uint_eq(reports, 1);
+	ck_assert_ptr_nonnull(strstr(last_report, "QueueReady"));
+	ck_assert_int_eq(last_report_err, -EINVAL);
+	setup_queue(1, QSIZE, RAM - 8);
+	virtio_mmio_report(&t, "malformed request failed", -EFAULT);
+	ck_assert_uint_eq(reports, 1);
+	wr(0x070, 0);
+	virtio_mmio_report(&t, "malformed request failed", -EFAULT);
+	ck_assert_uint_eq(reports, 2);
+	ck_assert_str_eq(last_report, "malformed request failed");
+	ck_assert_int_eq(last_report_err, -EFAULT);
+	wr(0x070, 0);
+	virtio_mmio_needs_reset(&t);
+	ck_assert_uint_eq(reports, 3);
+	ck_assert_ptr_nonnull(strstr(last_report, "corrupt virtqueue"));
+}
+END_TEST
+
+/* What an ioeventfd delivers is QueueNotify's value: the same checks. */
+START_TEST(notify_entry_point_checks_like_the_register)
+{
+	virtio_mmio_notify(&t, 0);
+	ck_assert_uint_eq(dev.notified[0], 0); /* before DRIVER_OK */
+	bring_up(V1);
+	virtio_mmio_notify(&t, 0);
+	virtio_mmio_notify(&t, 1); /* never made ready */
+	virtio_mmio_notify(&t, VIRTIO_MAX_QUEUES);
+	virtio_mmio_notify(&t, UINT32_MAX);
+	ck_assert_uint_eq(dev.notified[0], 1);
+	ck_assert_uint_eq(dev.notified[1], 0);
+}
+END_TEST
+
 START_TEST(used_buffer_interrupt_and_ack)
 {
 	bring_up(V1);
@@ -360,6 +417,8 @@ Suite *virtio_mmio_suite(void)
 	tcase_add_test(tc, status_bits_cannot_be_cleared_but_by_reset);
 	tcase_add_test(tc, queue_setup_is_frozen_while_ready);
 	tcase_add_test(tc, bad_queue_layouts_need_reset);
+	tcase_add_test(tc, guest_errors_reported_once_per_reset);
+	tcase_add_test(tc, notify_entry_point_checks_like_the_register);
 	tcase_add_test(tc, used_buffer_interrupt_and_ack);
 	tcase_add_test(tc, config_space_bounds_and_sizes);
 	tcase_add_test(tc, config_change_bumps_generation);
