@@ -1,5 +1,6 @@
 #include "devices/virtio_mmio.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "src/guest_mem.h"
@@ -309,4 +310,10 @@ void virtio_mmio_config_changed(struct virtio_mmio *t)
 	t->config_generation++;
 	if (t->status & VIRTIO_CONFIG_S_DRIVER_OK)
 		interrupt(t, VIRTIO_MMIO_INT_CONFIG);
+}
+
+int virtio_mmio_cmdline_param(char *buf, size_t n, uint64_t base, uint64_t size, unsigned irq)
+{
+	return snprintf(buf, n, "virtio_mmio.device=%lluK@0x%llx:%u", (unsigned long long)(size >> 10),
+			(unsigned long long)base, irq);
 }

@@ -8,6 +8,7 @@
 #define MR_VIRTIO_MMIO_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Register offsets, status, feature and interrupt bits: Linux's uapi. */
@@ -89,6 +90,12 @@ void virtio_mmio_report(struct virtio_mmio *t, const char *problem, int err);
 /* The driver notified queue `q` (QueueNotify): the register write, or the
  * same delivered through an ioeventfd. Ignored unless the queue is ready. */
 void virtio_mmio_notify(struct virtio_mmio *t, uint32_t q);
+
+/* The kernel parameter that describes a window to Linux's virtio_mmio
+ * driver when it has CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES (and the kernel no
+ * ACPI): "virtio_mmio.device=4K@0xd0000000:16". The size is in KiB and
+ * must be a whole number of them. Returns what snprintf returns. */
+int virtio_mmio_cmdline_param(char *buf, size_t n, uint64_t base, uint64_t size, unsigned irq);
 
 bool virtio_mmio_driver_ok(const struct virtio_mmio *t);
 bool virtio_mmio_has_feature(const struct virtio_mmio *t, unsigned bit);

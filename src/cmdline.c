@@ -22,19 +22,38 @@ static bool word_sets(const char *word, size_t len, const char *key)
 	return len >= k && strncmp(word, key, k) == 0 && (len == k || word[k] == '=');
 }
 
-bool cmdline_has_param(const char *cmdline, const char *key)
+/* The last word that sets `key` (the kernel acts on each in turn, so the
+ * last wins) and its length; NULL if none. */
+static const char *last_setting(const char *cmdline, const char *key, size_t *len)
 {
-	const char *p = cmdline;
+	const char *p = cmdline, *found = NULL;
 
 	for (;;) {
 		p += strspn(p, " \t\n");
-		size_t len = word_len(p);
-		if (len == 0 || (len == 2 && strncmp(p, "--", 2) == 0))
-			return false;
-		if (word_sets(p, len, key))
-			return true;
-		p += len;
+		size_t n = word_len(p);
+		if (n == 0 || (n == 2 && strncmp(p, "--", 2) == 0))
+			return found;
+		if (word_sets(p, n, key)) {
+			found = p;
+			*len = n;
+		}
+		p += n;
 	}
+}
+
+bool cmdline_has_param(const char *cmdline, const char *key)
+{
+	size_t len;
+
+	return last_setting(cmdline, key, &len) != NULL;
+}
+
+bool cmdline_param_is(const char *cmdline, const char *key, const char *value)
+{
+	size_t len, k = strlen(key);
+	const char *w = last_setting(cmdline, key, &len);
+
+	return w && len > k && len - k - 1 == strlen(value) && strncmp(w + k + 1, value, len - k - 1) == 0;
 }
 
 static size_t key_len(const char *setting)

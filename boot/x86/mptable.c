@@ -1,18 +1,21 @@
 /* MP spec 1.4 tables: a floating pointer followed directly by the base
  * configuration table (header, then entries sorted by type, MP spec 1.4,
  * 4.3). The layout copies Firecracker and kvmtool: one ISA bus, ISA IRQ n on
- * I/O APIC pin n (KVM's default in-kernel routing sends GSI n to pin n), and
- * virtual wire mode (no IMCR). */
+ * I/O APIC pin n for every pin, and virtual wire mode (no IMCR). Pins 16-23
+ * carry the virtio-mmio devices: a kernel booted with acpi=off finds them
+ * on its command line (virtio_mmio.device=...:IRQ), and Linux sets up an
+ * IRQ above 15 only for a pin the MP table lists. */
 #include "boot/x86/mptable.h"
 
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
 
+#include "devices/ioapic.h"
 #include "src/x86/layout.h"
 
 #define MP_SPEC_REV 4 /* version 1.4 */
-#define ISA_IRQS 16
+#define IO_INTERRUPTS IOAPIC_PINS
 
 /* MP spec 1.4, 4.1, Table 4-1. */
 struct mpf {
@@ -114,10 +117,10 @@ _Static_assert(sizeof(struct mpc_bus) == 8, "MP spec 1.4, 4.3.2");
 _Static_assert(sizeof(struct mpc_ioapic) == 8, "MP spec 1.4, 4.3.3");
 _Static_assert(sizeof(struct mpc_intr) == 8, "MP spec 1.4, 4.3.4/4.3.5");
 
-/* Entries besides the processors: bus, I/O APIC, ISA IRQs, LINT0 and LINT1. */
-#define FIXED_ENTRIES (1 + 1 + ISA_IRQS + 2)
+/* Entries besides the processors: bus, I/O APIC, pins, LINT0 and LINT1. */
+#define FIXED_ENTRIES (1 + 1 + IO_INTERRUPTS + 2)
 #define FIXED_SIZE (sizeof(struct mpc_bus) + sizeof(struct mpc_ioapic) + \
-		    (ISA_IRQS + 2) * sizeof(struct mpc_intr))
+		    (IO_INTERRUPTS + 2) * sizeof(struct mpc_intr))
 #define TOTAL_SIZE(ncpus) (sizeof(struct mpf) + sizeof(struct mpc_header) + \
 			   (ncpus) * sizeof(struct mpc_cpu) + FIXED_SIZE)
 
@@ -188,7 +191,7 @@ static uint8_t *put_ioapic(uint8_t *p, uint8_t ioapic_id)
 /* MP spec 1.4, 4.3.4: ISA IRQ n drives I/O APIC pin n. */
 static uint8_t *put_io_interrupts(uint8_t *p, uint8_t ioapic_id)
 {
-	for (uint8_t irq = 0; irq < ISA_IRQS; irq++) {
+	for (uint8_t irq = 0; irq < IO_INTERRUPTS; irq++) {
 		struct mpc_intr intr = {
 			.type = MP_IOINTR,
 			.int_type = MP_INT,

@@ -8,12 +8,12 @@
 
 /* The table lives in the 1 KiB at MPTABLE_ADDR (the last KiB of base memory,
  * which Linux scans). It takes 16 bytes of floating pointer, a 44-byte
- * header, 20 bytes per processor and 160 bytes of fixed entries (ISA bus,
- * I/O APIC, 16 I/O and 2 local interrupt entries): 220 + 20 * ncpus bytes,
- * so at most (1024 - 220) / 20 = 40 CPUs (1020 bytes). The 8-bit APIC IDs
+ * header, 20 bytes per processor and 224 bytes of fixed entries (ISA bus,
+ * I/O APIC, 24 I/O and 2 local interrupt entries): 284 + 20 * ncpus bytes,
+ * so at most (1024 - 284) / 20 = 37 CPUs (1024 bytes). The 8-bit APIC IDs
  * alone would allow 254 (IDs 0..253, the I/O APIC at 254, 0xff broadcast):
  * the 1 KiB is the binding limit. mptable.c checks this arithmetic. */
-#define MPTABLE_MAX_CPUS 40
+#define MPTABLE_MAX_CPUS 37
 
 /* Writes the MP floating pointer and configuration table for `ncpus` CPUs
  * (APIC IDs 0..ncpus-1, CPU 0 the bootstrap processor; the I/O APIC gets ID

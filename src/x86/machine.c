@@ -179,17 +179,23 @@ static int set_boot_cpu(struct vcpu *v, const struct boot_entry *e)
 
 int arch_boot(struct vm *vm, const struct boot_request *req)
 {
+	char *cmdline = pc_virtio_cmdline(vm->arch, req->cmdline);
 	const struct linux_boot_args args = {
 		.kernel_path = req->kernel_path,
 		.initrd_path = req->initrd_path,
-		.cmdline = req->cmdline,
+		.cmdline = cmdline,
 		.ncpus = vm->ncpus,
 		.acpi_rsdp = ACPI_TABLES_ADDR,
 	};
 	struct boot_entry e;
-	int r = pc_write_acpi(vm, vm->arch);
 
+	if (!cmdline)
+		return -ENOMEM;
+	if (strcmp(cmdline, req->cmdline) != 0)
+		mr_info("acpi=off: the virtio devices go on the command line: %s", cmdline);
+	int r = pc_write_acpi(vm, vm->arch);
 	if (!r)
 		r = linux_boot_setup(&vm->mem, &args, &e);
+	free(cmdline);
 	return r ? r : set_boot_cpu(&vm->vcpus[0], &e);
 }

@@ -60,6 +60,9 @@ int pc_virtio_init(struct arch_vm *a) __attribute__((warn_unused_result));
 /* Opens the disks and puts each behind a virtio-mmio window. */
 int pc_virtio_add_disks(struct vm *vm, struct arch_vm *a, const struct mr_disk *disks, unsigned n)
 	__attribute__((warn_unused_result));
+/* `cmdline` with the devices listed for Linux's virtio_mmio.device=, when
+ * it says acpi=off; as it is otherwise. malloc'd; NULL if out of memory. */
+char *pc_virtio_cmdline(const struct arch_vm *a, const char *cmdline);
 /* Stops the device threads and closes what the devices hold. */
 void pc_virtio_destroy(struct arch_vm *a);
 /* ACPI tables describing this machine, at ACPI_TABLES_ADDR. */

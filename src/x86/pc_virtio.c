@@ -16,6 +16,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "src/cmdline.h"
 #include "src/disk.h"
 #include "src/log.h"
 #include "src/x86/layout.h"
@@ -177,6 +178,22 @@ int pc_virtio_add_disks(struct vm *vm, struct arch_vm *a, const struct mr_disk *
 			return r;
 	}
 	return 0;
+}
+
+/* With acpi=off the kernel reads no DSDT: list the devices on its command
+ * line instead. Never both, or a kernel that has both would probe each
+ * window twice. */
+char *pc_virtio_cmdline(const struct arch_vm *a, const char *cmdline)
+{
+	char words[PC_MAX_VIRTIO][64];
+	const char *list[PC_MAX_VIRTIO + 1] = { NULL };
+
+	for (unsigned i = 0; cmdline_param_is(cmdline, "acpi", "off") && i < a->nvirtio; i++) {
+		virtio_mmio_cmdline_param(words[i], sizeof(words[i]), a->virtio[i].base,
+					  VIRTIO_MMIO_STRIDE, a->virtio[i].gsi);
+		list[i] = words[i];
+	}
+	return cmdline_compose(cmdline, list);
 }
 
 int pc_virtio_init(struct arch_vm *a)

@@ -74,6 +74,7 @@ add "vmlinux: boots to the root-mount panic, status 123, silent stderr" t_root_p
 add "-v -a TEXT: the kernel's 'Command line:' equals microrun's, with TEXT and the defaults" t_cmdline
 add "-c 1: the kernel allows 1 CPU and brings it up" t_cpus 1
 add "-c 2: the kernel allows 2 CPUs and brings both up" t_cpus 2
+add "-a acpi=off -c 2 -d DISK: MP table CPUs, the disk as virtio_mmio.device=" t_acpi_off
 add "-m 256M: the kernel's e820 map, memory ranges and total are microrun's" t_memory 256M
 add "-m 4G: e820 as microrun's, RAM above 4 GiB in use, total memory exact" t_memory 4G
 add "--timeout 1 on a kernel that never ends: status 124 after 1 s, one message" t_timeout
@@ -303,6 +304,26 @@ t_cpus() {
 	root_panic
 	once "smpboot: Allowing $n CPUs, 0 hotplug CPUs" '^smpboot: Allowing '
 	once "smp: Brought up 1 node, $n $cpus" '^smp: Brought up '
+}
+
+# t_acpi_off: without ACPI the kernel finds its CPUs and I/O APIC in the MP
+# table, and the disks on its command line, not twice (Debian's kernel has
+# no CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES, so it only shows them there).
+t_acpi_off() {
+	local k
+	truncate -s 1M "$D/disk"
+	mr -v -c 2 -a acpi=off -d "$D/disk" -k "$BZIMAGE"
+	status_is 123
+	stderr_clean
+	booted || return
+	root_panic
+	once "smp: Brought up 1 node, 2 CPUs" '^smp: Brought up '
+	k=$(kernel_says 'Command line: ')
+	[[ $k == "virtio_mmio.device=4K@0xd0000000:16 "*" acpi=off" ]] ||
+		fail "the kernel's command line does not list the disk first: $k"
+	grep -q '^ACPI: Interpreter enabled' "$D/log" && fail "ACPI was used despite acpi=off"
+	grep -qE '^(MPTABLE|Intel MultiProcessor)' "$D/log" ||
+		fail "the kernel did not report the MP table"
 }
 
 # t_memory 256M|4G: microrun's e820 map has the expected layout, reaches the

@@ -164,6 +164,23 @@ t_bootcheck_4g() {
 	bootcheck_expect "$E820_4G"
 }
 
+# t_bootcheck_disks_cmdline KERNEL ACPI: with two disks, the command line
+# the guest gets lists them for virtio_mmio.device= only under acpi=off
+# (the DSDT describes them otherwise; never both).
+t_bootcheck_disks_cmdline() {
+	local got want append=quiet
+	need "$G/$1"
+	truncate -s 1M "$D/a.img" "$D/b.img"
+	[ "$2" = off ] && append='quiet acpi=off'
+	mr -v -m 256M -a "$append" -d "$D/a.img" -d "$D/b.img,ro" -k "$G/$1"
+	status_is 122
+	got=$(sed -n 's/^bootcheck: cmdline //p' "$D/out")
+	want=$(sed -n 's/^microrun: command line: //p' "$D/err" | head -n 1)
+	[ "$2" = off ] &&
+		want="virtio_mmio.device=4K@0xd0000000:16 virtio_mmio.device=4K@0xd0001000:17 $want"
+	[ "$got" = "$want" ] || fail "guest's command line '$got', want '$want'"
+}
+
 # t_bootcheck_initrd KERNEL short|long: bootcheck prints up to 16 bytes of
 # the initrd, stopping at the first newline
 t_bootcheck_initrd() {
@@ -388,6 +405,10 @@ for k in bootcheck.elf bootcheck.bzImage; do
 	add "$k -m 4G: e820 with RAM above 3 GiB moved above 4 GiB" \
 		t_bootcheck_4g "$k"
 done
+add "bootcheck.elf -d A -d B,ro: no virtio_mmio.device= words (ACPI has them)" \
+	t_bootcheck_disks_cmdline bootcheck.elf on
+add "bootcheck.bzImage -d A -d B,ro -a acpi=off: both disks as virtio_mmio.device=" \
+	t_bootcheck_disks_cmdline bootcheck.bzImage off
 add "bootcheck.elf -i FILE: initrd size and first bytes (up to newline)" \
 	t_bootcheck_initrd bootcheck.elf short
 add "bootcheck.bzImage -i FILE: initrd size and first 16 bytes" \

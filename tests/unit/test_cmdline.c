@@ -141,6 +141,27 @@ START_TEST(test_compose_no_defaults)
 }
 END_TEST
 
+START_TEST(test_param_is_exact_value)
+{
+	ck_assert(cmdline_param_is("quiet acpi=off", "acpi", "off"));
+	ck_assert(!cmdline_param_is("acpi=offline", "acpi", "off"));
+	ck_assert(!cmdline_param_is("acpi=of", "acpi", "off"));
+	ck_assert(!cmdline_param_is("acpi", "acpi", "off"));
+	ck_assert(!cmdline_param_is("acpi=", "acpi", "off"));
+	ck_assert(!cmdline_param_is("noacpi=off", "acpi", "off"));
+	ck_assert(!cmdline_param_is("", "acpi", "off"));
+}
+END_TEST
+
+START_TEST(test_param_is_the_last_setting)
+{
+	ck_assert(!cmdline_param_is("acpi=off acpi=force", "acpi", "off"));
+	ck_assert(cmdline_param_is("acpi=force acpi=off", "acpi", "off"));
+	ck_assert(!cmdline_param_is("quiet -- acpi=off", "acpi", "off"));
+	ck_assert(cmdline_param_is("acpi=off -- acpi=force", "acpi", "off"));
+}
+END_TEST
+
 Suite *cmdline_suite(void)
 {
 	Suite *s = suite_create("cmdline");
@@ -154,6 +175,8 @@ Suite *cmdline_suite(void)
 	tcase_add_test(tc, test_has_param_longer_dashes_are_words);
 	tcase_add_test(tc, test_has_param_whitespace_separators);
 	tcase_add_test(tc, test_has_param_empty_text);
+	tcase_add_test(tc, test_param_is_exact_value);
+	tcase_add_test(tc, test_param_is_the_last_setting);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("compose");

@@ -314,6 +314,18 @@ START_TEST(notify_entry_point_checks_like_the_register)
 }
 END_TEST
 
+/* Linux's vm_cmdline_set(): "<size>@<base>:<irq>", memparse() suffixes. */
+START_TEST(cmdline_param_format)
+{
+	char buf[64];
+
+	ck_assert_int_eq(virtio_mmio_cmdline_param(buf, sizeof(buf), 0xd0000000, 0x1000, 16), 35);
+	ck_assert_str_eq(buf, "virtio_mmio.device=4K@0xd0000000:16");
+	virtio_mmio_cmdline_param(buf, sizeof(buf), 0xfeb00000000ULL, 0x2000, 23);
+	ck_assert_str_eq(buf, "virtio_mmio.device=8K@0xfeb00000000:23");
+}
+END_TEST
+
 START_TEST(used_buffer_interrupt_and_ack)
 {
 	bring_up(V1);
@@ -419,6 +431,7 @@ Suite *virtio_mmio_suite(void)
 	tcase_add_test(tc, bad_queue_layouts_need_reset);
 	tcase_add_test(tc, guest_errors_reported_once_per_reset);
 	tcase_add_test(tc, notify_entry_point_checks_like_the_register);
+	tcase_add_test(tc, cmdline_param_format);
 	tcase_add_test(tc, used_buffer_interrupt_and_ack);
 	tcase_add_test(tc, config_space_bounds_and_sizes);
 	tcase_add_test(tc, config_change_bumps_generation);
