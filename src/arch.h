@@ -32,6 +32,10 @@ unsigned arch_max_cpus(void);
  * the devices on the buses (the disks of `p` among them). */
 int arch_vm_init(struct vm *vm, const struct vm_params *p) __attribute__((warn_unused_result));
 void arch_vm_destroy(struct vm *vm);
+/* Starts the threads that serve the devices: after vm_create() and the
+ * dropping of privileges (capabilities are per thread), before the vCPUs
+ * run. */
+int arch_devices_start(struct vm *vm) __attribute__((warn_unused_result));
 /* Per-vCPU set-up: CPUID, MSRs, local APIC, FPU. */
 int arch_vcpu_init(struct vm *vm, struct vcpu *v) __attribute__((warn_unused_result));
 /* Loads the kernel and sets the boot vCPU at its entry point. */

@@ -24,14 +24,16 @@ static const char usage_text[] =
 	"  -c, --cpus N         virtual CPUs (default 1)\n"
 	"      --timeout SEC    end the VM after SEC seconds (exit status 124)\n"
 	"  -v, --verbose        report the VM's set-up and exits on stderr\n"
+	"      --no-seccomp     run without the seccomp sandbox (for debugging)\n"
 	"  -h, --help           show this help\n"
 	"  -V, --version        show the version\n"
 	"\n"
 	"Exit status: 0 guest powered off, 1 microrun failed, 2 bad usage,\n"
 	"121 vCPU failed, 122 guest reset, 123 guest panic, 124 timeout,\n"
-	"128+N ended by signal N. See microrun(1).\n";
+	"125 forbidden system call (seccomp), 128+N ended by signal N.\n"
+	"See microrun(1).\n";
 
-enum { OPT_TIMEOUT = 256 };
+enum { OPT_TIMEOUT = 256, OPT_NO_SECCOMP };
 
 static const struct option long_options[] = {
 	{ "kernel", required_argument, NULL, 'k' },
@@ -42,6 +44,7 @@ static const struct option long_options[] = {
 	{ "cpus", required_argument, NULL, 'c' },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "verbose", no_argument, NULL, 'v' },
+	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -192,6 +195,7 @@ static enum cli_outcome apply_option(int opt, const char *name, const char *arg,
 	case 'i': cfg->initrd = arg; return CLI_RUN;
 	case 'a': cfg->append = arg; return CLI_RUN;
 	case 'v': cfg->verbose++; return CLI_RUN;
+	case OPT_NO_SECCOMP: cfg->no_seccomp = true; return CLI_RUN;
 	case 'm':
 		if (cli_parse_size(arg, &cfg->mem_bytes))
 			return bad_value(name, arg, "use a size such as 512M or 2G");

@@ -22,6 +22,7 @@ struct mr_config {
 	unsigned ncpus;
 	uint64_t timeout_ms;    /* 0: no timeout */
 	int verbose;
+	bool no_seccomp;        /* --no-seccomp: debugging only */
 	struct mr_disk disks[MR_MAX_DISKS];
 	unsigned ndisks;
 	char **program;         /* program and its arguments, NULL-terminated */

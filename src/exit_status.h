@@ -10,6 +10,7 @@ enum mr_exit_status {
 	MR_EXIT_GUEST_RESET = 122, /* guest reset or rebooted (i8042, triple fault) */
 	MR_EXIT_GUEST_PANIC = 123, /* guest kernel panicked */
 	MR_EXIT_TIMEOUT = 124,     /* --timeout expired, as timeout(1) */
+	MR_EXIT_SANDBOX = 125,     /* microrun made a system call its seccomp filter forbids */
 	MR_EXIT_SIGNAL_BASE = 128, /* + signal number: ended by that signal */
 };
 

@@ -7,6 +7,7 @@
 #include "src/cmdline.h"
 #include "src/exit_status.h"
 #include "src/log.h"
+#include "src/sandbox.h"
 #include "src/supervisor.h"
 #include "src/term.h"
 #include "src/vcpu.h"
@@ -47,17 +48,41 @@ static void warn_if_emulated(void)
 			"cannot emulate");
 }
 
-static int run(struct vm *vm, const struct mr_config *cfg)
+/* Once the VM is built and before the guest's first instruction, nothing a
+ * guest can reach runs with more than it needs: privileges go before any
+ * thread exists (capabilities are per thread), then every thread is made
+ * and the seccomp filter put on all of them, then the vCPUs go. */
+static int start_confined(struct vm *vm, const struct mr_config *cfg, struct supervisor *sup)
 {
-	struct outcome o;
-	warn_if_emulated();
-	int r = vcpus_start(vm);
+	const struct sandbox_needs needs = { .file_server = false };
+	int r = sandbox_drop_privileges(&needs);
 
+	if (!r)
+		r = arch_devices_start(vm);
+	if (!r)
+		r = vcpus_start(vm);
 	term_enter();
 	if (!r)
-		r = supervise(vm, cfg->timeout_ms, &o);
+		r = supervisor_open(sup, cfg->timeout_ms);
+	if (!r && !cfg->no_seccomp)
+		r = sandbox_enter(&needs);
+	if (!r)
+		vcpus_go(vm);
+	return r;
+}
+
+static int run(struct vm *vm, const struct mr_config *cfg)
+{
+	struct supervisor sup = { -1, -1 };
+	struct outcome o;
+	warn_if_emulated();
+	int r = start_confined(vm, cfg, &sup);
+
+	if (!r)
+		r = supervise(&sup, vm, &o);
 	vm_request_end(vm, VM_END_STOPPED);
 	vcpus_stop(vm);
+	supervisor_close(&sup);
 	term_restore();
 	if (r)
 		return MR_EXIT_ERROR;

@@ -135,29 +135,44 @@ static int wait_loop(struct vm *vm, struct pollfd *p, struct outcome *out)
 	}
 }
 
-int supervise(struct vm *vm, uint64_t timeout_ms, struct outcome *out)
+int supervisor_open(struct supervisor *s, uint64_t timeout_ms)
 {
 	sigset_t set;
-	struct pollfd p[NUM_FDS];
 
 	ending_set(&set);
+	s->signal_fd = signalfd(-1, &set, SFD_CLOEXEC);
+	s->timer_fd = open_timer(timeout_ms);
+	if (s->signal_fd < 0 || (timeout_ms && s->timer_fd < 0)) {
+		mr_err("cannot set up signal or timer handling: %s", strerror(errno));
+		supervisor_close(s);
+		return -EIO;
+	}
+	return 0;
+}
+
+void supervisor_close(struct supervisor *s)
+{
+	if (s->signal_fd >= 0)
+		close(s->signal_fd);
+	if (s->timer_fd >= 0)
+		close(s->timer_fd);
+	s->signal_fd = s->timer_fd = -1;
+}
+
+int supervise(const struct supervisor *s, struct vm *vm, struct outcome *out)
+{
+	struct pollfd p[NUM_FDS];
+
 	for (int i = 0; i < NUM_FDS; i++)
 		p[i] = (struct pollfd){ .fd = -1, .events = POLLIN };
 	p[FD_END].fd = vm->end_fd;
-	p[FD_SIGNAL].fd = signalfd(-1, &set, SFD_CLOEXEC);
-	p[FD_TIMER].fd = open_timer(timeout_ms);
+	p[FD_SIGNAL].fd = s->signal_fd;
+	p[FD_TIMER].fd = s->timer_fd;
 	p[FD_ROOM].fd = vm->input_room_fd;
-	if (p[FD_SIGNAL].fd < 0 || (timeout_ms && p[FD_TIMER].fd < 0)) {
-		mr_err("cannot set up signal or timer handling: %s", strerror(errno));
-		return -errno;
-	}
 	*out = (struct outcome){ 0 };
 	int r = wait_loop(vm, p, out);
 	/* Whatever ended the wait, the vCPUs must now stop. */
 	vm_request_end(vm, VM_END_STOPPED);
 	out->end = vm_end_reason(vm);
-	close(p[FD_SIGNAL].fd);
-	if (p[FD_TIMER].fd >= 0)
-		close(p[FD_TIMER].fd);
 	return r;
 }

@@ -22,7 +22,18 @@ int supervisor_block_signals(void) __attribute__((warn_unused_result));
  * a last blocking write to stdout that must stay interruptible. */
 void supervisor_unblock_signals(void);
 
-int supervise(struct vm *vm, uint64_t timeout_ms, struct outcome *out)
+/* The signalfd of the ending signals and the --timeout timer (0: none),
+ * made before the sandbox forbids making them. */
+struct supervisor {
+	int signal_fd, timer_fd;
+};
+
+int supervisor_open(struct supervisor *s, uint64_t timeout_ms) __attribute__((warn_unused_result));
+void supervisor_close(struct supervisor *s);
+
+/* Waits for the VM to end, an ending signal or the timeout, feeding stdin
+ * to the guest's console meanwhile. */
+int supervise(const struct supervisor *s, struct vm *vm, struct outcome *out)
 	__attribute__((warn_unused_result));
 
 #endif

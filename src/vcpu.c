@@ -122,6 +122,17 @@ static int run_once(struct vcpu *v)
 	return EXIT_STOP;
 }
 
+/* Until vcpus_go(): a kick (or a spurious wake-up) only lets the thread
+ * look whether the VM ended meanwhile. */
+static void wait_for_go(struct vcpu *v)
+{
+	uint64_t one;
+
+	while (read(v->vm->vcpu_go_fd, &one, sizeof(one)) < 0 &&
+	       vm_end_reason(v->vm) == VM_RUNNING)
+		;
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
@@ -130,6 +141,7 @@ static void *vcpu_thread(void *arg)
 	sigemptyset(&kick);
 	sigaddset(&kick, KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+	wait_for_go(v);
 	while (vm_end_reason(v->vm) == VM_RUNNING && run_once(v) == EXIT_CONTINUE)
 		;
 	return NULL;
@@ -171,6 +183,14 @@ int vcpus_start(struct vm *vm)
 		vm->vcpus[i].started = true;
 	}
 	return 0;
+}
+
+void vcpus_go(struct vm *vm)
+{
+	uint64_t n = vm->ncpus;
+
+	if (write(vm->vcpu_go_fd, &n, sizeof(n)) < 0)
+		vm_request_end(vm, VM_END_VCPU_FAILED); /* they stop, not hang */
 }
 
 /* Either KVM_RUN is interrupted by the signal, or it has not begun yet and

@@ -52,8 +52,9 @@ static int create_events(struct vm *vm)
 {
 	vm->end_fd = eventfd(0, EFD_CLOEXEC);
 	vm->input_room_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	vm->vcpu_go_fd = eventfd(0, EFD_CLOEXEC | EFD_SEMAPHORE);
 	console_init(&vm->console, STDOUT_FILENO, on_stdout_closed, vm);
-	return vm->end_fd < 0 || vm->input_room_fd < 0 ? -errno : 0;
+	return vm->end_fd < 0 || vm->input_room_fd < 0 || vm->vcpu_go_fd < 0 ? -errno : 0;
 }
 
 /* One call per piece, in the order KVM requires: the VM, interrupt
@@ -66,7 +67,7 @@ int vm_create(struct vm *vm, const struct vm_params *p)
 	int r;
 
 	memset(vm, 0, sizeof(*vm));
-	vm->end_fd = vm->input_room_fd = vm->kvm.dev_fd = vm->kvm.vm_fd = -1;
+	vm->end_fd = vm->input_room_fd = vm->vcpu_go_fd = vm->kvm.dev_fd = vm->kvm.vm_fd = -1;
 	if ((r = create_events(vm)) ||
 	    (r = kvm_open_vm(&vm->kvm, arch_kvm_caps, arch_kvm_ncaps)) ||
 	    (r = check_cpus(vm, p->ncpus)) ||
@@ -88,6 +89,8 @@ void vm_destroy(struct vm *vm)
 		close(vm->end_fd);
 	if (vm->input_room_fd >= 0)
 		close(vm->input_room_fd);
+	if (vm->vcpu_go_fd >= 0)
+		close(vm->vcpu_go_fd);
 }
 
 void vm_request_end(struct vm *vm, enum vm_end why)

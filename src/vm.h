@@ -45,6 +45,7 @@ struct vm {
 	atomic_int end;
 	int end_fd;           /* eventfd: readable once `end` is set */
 	int input_room_fd;    /* eventfd: the console can take input again */
+	int vcpu_go_fd;       /* eventfd (semaphore): one count lets one vCPU start */
 };
 
 struct mr_disk;

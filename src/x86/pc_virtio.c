@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "src/cmdline.h"
+#include "src/arch.h"
 #include "src/disk.h"
 #include "src/log.h"
 #include "src/x86/layout.h"
@@ -133,7 +134,8 @@ static struct pc_virtio *new_slot(struct arch_vm *a)
 	return v;
 }
 
-/* Puts a device model behind slot `v`'s window and starts serving it. */
+/* Puts a device model behind slot `v`'s window; arch_devices_start()
+ * starts its thread. */
 static int plug(struct vm *vm, struct pc_virtio *v, const struct virtio_device_ops *dev_ops,
 		void *dev, uint64_t features)
 {
@@ -142,12 +144,24 @@ static int plug(struct vm *vm, struct pc_virtio *v, const struct virtio_device_o
 	};
 	virtio_mmio_init(&v->transport, dev_ops, dev, features, &ops, &vm->mem);
 	int r = wire_kvm(vm, v);
-	if (!r)
-		r = bus_register(&vm->mmio, v->base, VIRTIO_MMIO_SIZE, virtio_access, v);
-	if (!r)
-		r = -pthread_create(&v->io_thread, NULL, serve_queues, v);
-	v->io_running = !r;
-	return r;
+	return r ? r : bus_register(&vm->mmio, v->base, VIRTIO_MMIO_SIZE, virtio_access, v);
+}
+
+int arch_devices_start(struct vm *vm)
+{
+	struct arch_vm *a = vm->arch;
+
+	for (unsigned i = 0; i < a->nvirtio; i++) {
+		struct pc_virtio *v = &a->virtio[i];
+		int r = pthread_create(&v->io_thread, NULL, serve_queues, v);
+		if (r) {
+			mr_err("cannot start the thread of %s at 0x%llx: %s",
+			       v->transport.dev_ops->name, (unsigned long long)v->base, strerror(r));
+			return -r;
+		}
+		v->io_running = true;
+	}
+	return 0;
 }
 
 static int add_disk(struct vm *vm, struct arch_vm *a, const struct mr_disk *disk)

@@ -234,16 +234,18 @@ t_timeout() {
 	out_is $'ready\n'
 }
 
-# t_signal KERNEL SIGNAL STATUS: send SIGNAL to microrun once the guest has
-# printed "ready" (read from a fifo), expect STATUS.
-t_signal() {
-	local fifo=$D/fifo fd bg pid line seen=0
-	need "$G/$1"
+# while_ready KERNEL ACTION [MICRORUN-ARGS...]: start microrun on KERNEL,
+# wait for the guest's "ready" line, run ACTION PID (microrun's pid), then
+# wait for microrun's end into $st. A guest that never gets ready fails.
+while_ready() {
+	local k=$1 action=$2 fifo=$D/fifo fd bg pid line seen=0
+	shift 2
+	need "$G/$k"
 	mkfifo "$fifo" || { fail "mkfifo failed"; return; }
 	# sh records its pid, then becomes microrun: that is the pid to signal
 	# (timeout would forward signals too, but not show who handled them)
 	bounded sh -c 'echo $$ >"$1"; shift; exec "$@"' sh "$D/pid" \
-		"$MR" -k "$G/$1" >"$fifo" 2>"$D/err" </dev/null &
+		"$MR" "$@" -k "$G/$k" >"$fifo" 2>"$D/err" </dev/null &
 	bg=$!
 	exec {fd}<"$fifo"
 	: >"$D/out"
@@ -256,7 +258,7 @@ t_signal() {
 	done
 	pid=$(cat "$D/pid" 2>/dev/null)
 	if [ "$seen" = 1 ] && [ -n "$pid" ]; then
-		kill -s "$2" "$pid"
+		"$action" "$pid"
 	else
 		fail "guest did not print 'ready' within ${LIMIT}s"
 		# still running (hung)? then do not wait for the time limit
@@ -267,8 +269,52 @@ t_signal() {
 	st=$?
 	timeout 5 cat <&"$fd" >>"$D/out"
 	exec {fd}<&-
+}
+
+# t_signal KERNEL SIGNAL STATUS: send SIGNAL to microrun once the guest has
+# printed "ready" (read from a fifo), expect STATUS.
+t_signal() {
+	signal_to_send=$2
+	while_ready "$1" send_signal
 	status_is "$3"
 	out_is $'ready\n'
+}
+
+send_signal() {
+	kill -s "$signal_to_send" "$1"
+}
+
+# Every thread of a running microrun, started as root: no capabilities
+# left (not even in the bounding set), no_new_privs, and in seccomp filter
+# mode (2); with --no-seccomp, no filter (0).
+t_confined() {
+	if [ "$(id -u)" != 0 ]; then
+		skipwhy="needs root, to see microrun drop its capabilities"
+		return
+	fi
+	want_seccomp=2
+	[ "${2-}" = --no-seccomp ] && want_seccomp=0
+	truncate -s 1M "$D/disk.img"
+	while_ready "$1" check_confined -d "$D/disk.img" ${2-}
+	status_is 143
+}
+
+check_confined() {
+	local task field want got
+	for task in /proc/"$1"/task/*; do
+		for field in CapInh CapPrm CapEff CapBnd CapAmb NoNewPrivs Seccomp; do
+			case $field in
+			Cap*) want=0000000000000000 ;;
+			NoNewPrivs) want=1 ;;
+			Seccomp) want=$want_seccomp ;;
+			esac
+			got=$(sed -n "s/^$field:[[:space:]]*//p" "$task/status")
+			[ "$got" = "$want" ] || fail "thread ${task##*/}: $field $got, expected $want"
+		done
+	done
+	[ "$(ls /proc/"$1"/task | wc -l)" -ge 3 ] ||
+		fail "expected the main, vCPU and disk threads, found $(ls /proc/"$1"/task | wc -l)"
+	kill -s TERM "$1"
 }
 
 t_spin() {
@@ -328,7 +374,9 @@ t_stalled_reader() {
 	bounded sh -c 'echo $$ >"$1"; shift; exec "$@"' sh "$D/pid" \
 		"$MR" -k "$G/$1" >"$fifo" 2>"$D/err" </dev/null &
 	bg=$!
-	if timeout 10 sh -c 'until [ -s "$1" ] && grep -qs pipe_write /proc/$(cat "$1")/task/*/wchan; do :; done' \
+	# Filling the pipe takes the emulated guest 2 s idle, 11 s on a loaded
+	# 2-core machine: poll (gently, not to slow the guest) until LIMIT-5.
+	if timeout $((LIMIT - 5)) sh -c 'until [ -s "$1" ] && grep -qs pipe_write /proc/$(cat "$1")/task/*/wchan; do sleep 0.1; done' \
 		sh "$D/pid"; then
 		pid=$(cat "$D/pid")
 		kill -s TERM "$pid"
@@ -433,6 +481,10 @@ add "truncated bzImage (600 bytes): status 1" t_bad_kernel truncated
 add "random-bytes kernel: status 1" t_bad_kernel random
 add "unprivileged user without /dev/kvm access: status 1, says how to fix" t_kvm_denied
 add "spin.elf into a pipe nobody reads, SIGTERM: status 143" t_stalled_reader spin.elf
+add "halt.elf -d DISK as root: every thread without capabilities, no_new_privs, seccomp" \
+	t_confined halt.elf
+add "halt.elf -d DISK --no-seccomp as root: capabilities dropped, no seccomp filter" \
+	t_confined halt.elf --no-seccomp
 add "bootcheck.elf -c 2: second vCPU idle, status 122" t_bootcheck_smp
 
 # --- run them -------------------------------------------------------------

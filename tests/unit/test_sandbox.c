@@ -1,0 +1,253 @@
+/* The sandbox for real: a child process enters it and then makes a call,
+ * and the test reads how the child ended and what it said on stderr. */
+#include <cap-ng.h>
+#include <check.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "src/exit_status.h"
+#include "src/sandbox.h"
+#include "tests/unit/suites.h"
+
+struct ended {
+	int status;         /* exit status, or -signal */
+	char err[512];      /* what it wrote on stderr */
+};
+
+typedef int action(void);
+
+/* Runs `act` in a child inside the sandbox; the child exits with what
+ * `act` returns if the sandbox lets it. */
+static struct ended in_sandbox(bool file_server, action *act)
+{
+	const struct sandbox_needs needs = { .file_server = file_server };
+	struct ended e = { 0 };
+	int p[2];
+
+	ck_assert_int_eq(pipe(p), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		dup2(p[1], STDERR_FILENO);
+		close(p[0]);
+		if (sandbox_enter(&needs) != 0)
+			_exit(99);
+		_exit(act());
+	}
+	close(p[1]);
+	ssize_t n = read(p[0], e.err, sizeof(e.err) - 1);
+	e.err[n > 0 ? n : 0] = '\0';
+	close(p[0]);
+	int ws;
+	ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+	e.status = WIFEXITED(ws) ? WEXITSTATUS(ws) : -WTERMSIG(ws);
+	return e;
+}
+
+static void assert_killed_for(const struct ended *e, const char *call)
+{
+	char want[64];
+
+	snprintf(want, sizeof(want), "forbidden system call %s (", call);
+	ck_assert_int_eq(e->status, MR_EXIT_SANDBOX);
+	ck_assert_msg(strstr(e->err, want), "stderr '%s' lacks '%s'", e->err, want);
+	ck_assert_ptr_nonnull(strstr(e->err, "microrun: seccomp: "));
+}
+
+static int make_socket(void)
+{
+	return socket(AF_INET, SOCK_STREAM, 0) >= 0 ? 0 : 1;
+}
+
+static int map_executable(void)
+{
+	return mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) ==
+	       MAP_FAILED;
+}
+
+static int make_executable(void)
+{
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? 2 : mprotect(p, 4096, PROT_READ | PROT_EXEC) != 0;
+}
+
+/* TIOCSTI pushes bytes into a terminal's input: a classic escape. */
+static int inject_into_terminal(void)
+{
+	char c = 'x';
+	return ioctl(STDIN_FILENO, TIOCSTI, &c) != 0;
+}
+
+static int run_a_program(void)
+{
+	char *const argv[] = { "/bin/true", NULL };
+	return execve(argv[0], argv, NULL) != 0;
+}
+
+static pid_t test_process;
+
+/* Should the filter let it through, the test itself is ended: a failure. */
+static int signal_another_process(void)
+{
+	return kill(test_process, SIGTERM) != 0;
+}
+
+static int make_a_directory(void)
+{
+	return mkdirat(AT_FDCWD, "/nonexistent/microrun-test", 0700) == 0;
+}
+
+/* What every run does: memory without PROT_EXEC, writes, polls, futexes. */
+static int run_as_usual(void)
+{
+	char *p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED || mprotect(p, 4096, PROT_READ) != 0)
+		return 2;
+	if (write(STDERR_FILENO, "fine", 4) != 4 || munmap(p, 8192) != 0)
+		return 3;
+	return 42;
+}
+
+START_TEST(ordinary_work_goes_on)
+{
+	struct ended e = in_sandbox(false, run_as_usual);
+
+	ck_assert_int_eq(e.status, 42);
+	ck_assert_str_eq(e.err, "fine");
+}
+END_TEST
+
+START_TEST(a_socket_ends_it_with_its_name)
+{
+	struct ended e = in_sandbox(false, make_socket);
+	assert_killed_for(&e, "socket");
+}
+END_TEST
+
+START_TEST(executable_memory_is_refused)
+{
+	struct ended e = in_sandbox(false, map_executable);
+	assert_killed_for(&e, "mmap");
+	e = in_sandbox(false, make_executable);
+	assert_killed_for(&e, "mprotect");
+}
+END_TEST
+
+START_TEST(ioctls_outside_the_list_are_refused)
+{
+	struct ended e = in_sandbox(false, inject_into_terminal);
+	assert_killed_for(&e, "ioctl");
+}
+END_TEST
+
+START_TEST(no_program_can_be_run)
+{
+	struct ended e = in_sandbox(false, run_a_program);
+	assert_killed_for(&e, "execve");
+}
+END_TEST
+
+START_TEST(file_system_calls_only_for_a_file_server)
+{
+	struct ended e = in_sandbox(false, make_a_directory);
+	assert_killed_for(&e, "mkdirat");
+	e = in_sandbox(true, make_a_directory);
+	ck_assert_int_eq(e.status, 0); /* allowed, and failed with ENOENT */
+}
+END_TEST
+
+#if !defined(__SANITIZE_ADDRESS__) /* the sanitizer runtime needs kill */
+START_TEST(no_signals_to_other_processes)
+{
+	test_process = getpid();
+	struct ended e = in_sandbox(false, signal_another_process);
+	assert_killed_for(&e, "kill");
+}
+END_TEST
+#endif
+
+START_TEST(allowed_count_grows_with_the_file_server)
+{
+	const struct sandbox_needs plain = { .file_server = false }, files = { .file_server = true };
+
+	ck_assert_uint_gt(sandbox_allowed_count(&plain), 30);
+	ck_assert_uint_gt(sandbox_allowed_count(&files), sandbox_allowed_count(&plain) + 20);
+}
+END_TEST
+
+/* As root: nothing left in any set, bounding set included, and
+ * no_new_privs; with a file server, only its file capabilities. */
+static int drop_and_report(bool file_server)
+{
+	const struct sandbox_needs needs = { .file_server = file_server };
+
+	if (sandbox_drop_privileges(&needs) != 0)
+		return 10;
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
+		return 11;
+	capng_get_caps_process();
+	if (!file_server)
+		return capng_have_capabilities(CAPNG_SELECT_BOTH) == CAPNG_NONE &&
+		       capng_have_capabilities(CAPNG_SELECT_BOUNDS) == CAPNG_NONE ? 0 : 12;
+	if (!capng_have_capability(CAPNG_EFFECTIVE, CAP_CHOWN) ||
+	    !capng_have_capability(CAPNG_EFFECTIVE, CAP_DAC_OVERRIDE))
+		return 13;
+	return capng_have_capability(CAPNG_EFFECTIVE, CAP_SYS_ADMIN) ||
+	       capng_have_capability(CAPNG_PERMITTED, CAP_NET_ADMIN) ? 14 : 0;
+}
+
+static int exit_status_of(bool file_server)
+{
+	int ws;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(drop_and_report(file_server));
+	ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+	ck_assert(WIFEXITED(ws));
+	return WEXITSTATUS(ws);
+}
+
+START_TEST(root_keeps_no_capabilities)
+{
+	ck_assert_int_eq(exit_status_of(false), 0);
+	ck_assert_int_eq(exit_status_of(true), 0);
+}
+END_TEST
+
+Suite *sandbox_suite(void)
+{
+	Suite *s = suite_create("sandbox");
+	TCase *tc = tcase_create("seccomp");
+
+	tcase_add_test(tc, ordinary_work_goes_on);
+	tcase_add_test(tc, a_socket_ends_it_with_its_name);
+	tcase_add_test(tc, executable_memory_is_refused);
+	tcase_add_test(tc, ioctls_outside_the_list_are_refused);
+	tcase_add_test(tc, no_program_can_be_run);
+	tcase_add_test(tc, file_system_calls_only_for_a_file_server);
+#if !defined(__SANITIZE_ADDRESS__)
+	tcase_add_test(tc, no_signals_to_other_processes);
+#endif
+	tcase_add_test(tc, allowed_count_grows_with_the_file_server);
+	suite_add_tcase(s, tc);
+	if (geteuid() == 0) {
+		tc = tcase_create("capabilities");
+		tcase_add_test(tc, root_keeps_no_capabilities);
+		suite_add_tcase(s, tc);
+	} else {
+		fprintf(stderr, "sandbox: capabilities: skipped (needs root)\n");
+	}
+	return s;
+}
