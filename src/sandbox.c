@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -222,6 +223,9 @@ static int build_and_load(scmp_filter_ctx f, const struct sandbox_needs *needs)
 
 int sandbox_enter(const struct sandbox_needs *needs)
 {
+	/* glibc opens /etc/localtime on the first gmtime_r (the RTC's): load
+	 * it now, while opening files is still allowed. */
+	tzset();
 	int r = install_handler();
 
 	if (r) {

@@ -125,6 +125,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(cfg.ncpus, 1);
 	ck_assert_uint_eq(cfg.timeout_ms, 0);
 	ck_assert_int_eq(cfg.verbose, 0);
+	ck_assert(!cfg.no_seccomp);
 	ck_assert_int_eq(cfg.program_argc, 0);
 	ck_assert_ptr_null(cfg.program[0]);
 }
@@ -247,6 +248,15 @@ START_TEST(test_timeout_long)
 	ck_assert_int_eq(PARSE_K("--timeout=2"), CLI_RUN);
 	ck_assert_uint_eq(cfg.timeout_ms, 2000);
 	assert_silent();
+}
+END_TEST
+
+START_TEST(test_no_seccomp)
+{
+	ck_assert_int_eq(PARSE_K("--no-seccomp"), CLI_RUN);
+	ck_assert(cfg.no_seccomp);
+	assert_silent();
+	ck_assert_int_eq(PARSE_K("--no-seccomp=1"), CLI_BAD_USAGE);
 }
 END_TEST
 
@@ -547,6 +557,7 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, test_cpus_short_and_long);
 	tcase_add_test(tc, test_timeout_long);
 	tcase_add_test(tc, test_verbose_short_and_long_count);
+	tcase_add_test(tc, test_no_seccomp);
 	tcase_add_test(tc, test_last_value_wins);
 	suite_add_tcase(s, tc);
 

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "src/exit_status.h"
@@ -118,6 +119,24 @@ static int run_as_usual(void)
 		return 3;
 	return 42;
 }
+
+/* The RTC's reading of the host's time: glibc loads the time zone lazily. */
+static int read_the_clock(void)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	return gmtime_r(&now, &tm) ? 42 : 1;
+}
+
+START_TEST(the_clock_can_be_read)
+{
+	struct ended e = in_sandbox(false, read_the_clock);
+
+	ck_assert_int_eq(e.status, 42);
+	ck_assert_str_eq(e.err, "");
+}
+END_TEST
 
 START_TEST(ordinary_work_goes_on)
 {
@@ -232,6 +251,7 @@ Suite *sandbox_suite(void)
 	TCase *tc = tcase_create("seccomp");
 
 	tcase_add_test(tc, ordinary_work_goes_on);
+	tcase_add_test(tc, the_clock_can_be_read);
 	tcase_add_test(tc, a_socket_ends_it_with_its_name);
 	tcase_add_test(tc, executable_memory_is_refused);
 	tcase_add_test(tc, ioctls_outside_the_list_are_refused);
