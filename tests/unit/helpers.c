@@ -1,6 +1,9 @@
 #include "tests/unit/helpers.h"
 
 #include <check.h>
+#include <glob.h>
+#include <string.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -46,4 +49,47 @@ bool test_all_bytes(const uint8_t *p, size_t len, uint8_t value)
 		if (p[i] != value)
 			return false;
 	return true;
+}
+
+/* Suites are built in the parent process, before Check forks the tests. */
+static unsigned skipped;
+
+void test_skip(const char *test, const char *why)
+{
+	fprintf(stderr, "SKIP %s: %s\n", test, why);
+	skipped++;
+}
+
+unsigned test_skipped(void)
+{
+	return skipped;
+}
+
+bool test_debian_kernel(char *dir, size_t dirlen, char *release, size_t rellen)
+{
+	const char *cache = getenv("MICRORUN_CACHE"), *home = getenv("HOME");
+	char pattern[4096];
+	glob_t g;
+	const char *best = NULL;
+
+	if (cache)
+		snprintf(pattern, sizeof(pattern), "%s/*/root/boot/vmlinuz-*", cache);
+	else
+		snprintf(pattern, sizeof(pattern), "%s/.cache/microrun-tests/*/root/boot/vmlinuz-*",
+			 home ? home : "");
+	if (glob(pattern, 0, NULL, &g) != 0)
+		return false;
+	for (size_t i = 0; i < g.gl_pathc; i++)
+		if (!best || strverscmp(g.gl_pathv[i], best) > 0)
+			best = g.gl_pathv[i];
+	/* DIR/root/boot/vmlinuz-RELEASE */
+	const char *rel = strrchr(best, '/') + 1 + strlen("vmlinuz-");
+	size_t dlen = strlen(best) - strlen("/root/boot/vmlinuz-") - strlen(rel);
+	bool ok = dlen < dirlen && strlen(rel) < rellen;
+	if (ok) {
+		snprintf(dir, dirlen, "%.*s", (int)dlen, best);
+		snprintf(release, rellen, "%s", rel);
+	}
+	globfree(&g);
+	return ok;
 }

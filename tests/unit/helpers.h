@@ -21,4 +21,16 @@ uint8_t test_byte_sum(const uint8_t *p, size_t len);
 /* Whether all `len` bytes at `p` equal `value`. */
 bool test_all_bytes(const uint8_t *p, size_t len, uint8_t value);
 
+/* The newest Debian kernel that tests/realkernel/kernel.sh has cached in
+ * ${MICRORUN_CACHE:-$HOME/.cache/microrun-tests}: its directory (holding
+ * root/, the unpacked package, and vmlinux) and its release. false if none;
+ * kernel.sh fetches one. */
+bool test_debian_kernel(char *dir, size_t dirlen, char *release, size_t rellen);
+
+/* A test that cannot run on this machine: suites call this instead of adding
+ * it, so it is reported (on stderr, with the reason) and counted as skipped
+ * rather than passed. */
+void test_skip(const char *test, const char *why);
+unsigned test_skipped(void);
+
 #endif

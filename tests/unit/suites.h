@@ -24,5 +24,8 @@ Suite *virtio_mmio_suite(void);
 Suite *aml_suite(void);
 Suite *acpi_suite(void);
 Suite *virtio_blk_suite(void);
+Suite *cpio_suite(void);
+Suite *kernel_version_suite(void);
+Suite *modules_suite(void);
 
 #endif
