@@ -158,10 +158,35 @@ int cpio_add_node(struct cpio_writer *w, const char *name, uint32_t mode,
 	return cpio_add(w, &e, NULL);
 }
 
-static int read_fully(int fd, uint8_t *dst, uint64_t len, off_t offset)
+int cpio_add_filled(struct cpio_writer *w, const struct cpio_entry *e, cpio_fill_fn *fill,
+		    void *ctx)
 {
+	size_t before = w->off;
+	uint8_t *data;
+	int r = cpio_add(w, e, &data);
+
+	if (!r && data)
+		r = fill(ctx, data, e->size);
+	if (r && w->off != before) {
+		/* Leave no half-filled member behind. */
+		w->off = before;
+		w->next_ino--;
+	}
+	return r;
+}
+
+struct fd_source {
+	int fd;
+	off_t offset;
+};
+
+static int read_fully(void *ctx, uint8_t *dst, uint64_t len)
+{
+	const struct fd_source *src = ctx;
+	off_t offset = src->offset;
+
 	while (len) {
-		ssize_t n = pread(fd, dst, len > (1u << 30) ? (1u << 30) : len, offset);
+		ssize_t n = pread(src->fd, dst, len > (1u << 30) ? (1u << 30) : len, offset);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -179,18 +204,9 @@ int cpio_add_fd(struct cpio_writer *w, const char *name, uint32_t perm, int fd,
 		off_t offset, uint64_t len)
 {
 	struct cpio_entry e = { .name = name, .mode = S_IFREG | (perm & 07777), .size = len };
-	size_t before = w->off;
-	uint8_t *data;
-	int r = cpio_add(w, &e, &data);
+	struct fd_source src = { .fd = fd, .offset = offset };
 
-	if (!r && data)
-		r = read_fully(fd, data, len, offset);
-	if (r && w->off != before) {
-		/* Leave no half-filled member behind. */
-		w->off = before;
-		w->next_ino--;
-	}
-	return r;
+	return cpio_add_filled(w, &e, read_fully, &src);
 }
 
 /* The trailer: inode 0, mode 0, one link, the name TRAILER!!!. */

@@ -44,6 +44,13 @@ void cpio_init(struct cpio_writer *w, void *buf, size_t cap);
 int cpio_add(struct cpio_writer *w, const struct cpio_entry *e, uint8_t **data)
 	__attribute__((warn_unused_result));
 
+/* cpio_add, then fill(ctx, data, e->size) to write the data in place
+ * (skipped in the size-only pass). If fill fails, the member is taken back
+ * and fill's error returned. */
+typedef int cpio_fill_fn(void *ctx, uint8_t *data, uint64_t len);
+int cpio_add_filled(struct cpio_writer *w, const struct cpio_entry *e, cpio_fill_fn *fill,
+		    void *ctx) __attribute__((warn_unused_result));
+
 /* Convenience forms of cpio_add; the permission bits come from `perm`. */
 int cpio_add_dir(struct cpio_writer *w, const char *name, uint32_t perm)
 	__attribute__((warn_unused_result));

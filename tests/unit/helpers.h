@@ -21,6 +21,18 @@ uint8_t test_byte_sum(const uint8_t *p, size_t len);
 /* Whether all `len` bytes at `p` equal `value`. */
 bool test_all_bytes(const uint8_t *p, size_t len, uint8_t value);
 
+/* A minimal kernel module: an ELF64 relocatable object whose .modinfo
+ * section holds the `len` bytes at `modinfo` ("depends=a,b\0name=c\0").
+ * Returns its size; fails the test if `cap` is too small. */
+size_t test_make_ko(uint8_t *buf, size_t cap, const char *modinfo, size_t len);
+
+/* Writes `len` bytes to DIR/REL, making the directories on the way. */
+void test_put_file(const char *dir, const char *rel, const void *data, size_t len);
+
+/* stderr into a buffer between the two calls; the second returns it. */
+void test_capture_stderr(void);
+const char *test_captured_stderr(void);
+
 /* The newest Debian kernel that tests/realkernel/kernel.sh has cached in
  * ${MICRORUN_CACHE:-$HOME/.cache/microrun-tests}: its directory (holding
  * root/, the unpacked package, and vmlinux) and its release. false if none;

@@ -30,6 +30,7 @@ int main(void)
 		virtio_blk_suite,
 		cpio_suite,
 		kernel_version_suite,
+		modules_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
 
