@@ -31,6 +31,7 @@ int main(void)
 		cpio_suite,
 		kernel_version_suite,
 		modules_suite,
+		module_file_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
 

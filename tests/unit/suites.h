@@ -27,5 +27,6 @@ Suite *virtio_blk_suite(void);
 Suite *cpio_suite(void);
 Suite *kernel_version_suite(void);
 Suite *modules_suite(void);
+Suite *module_file_suite(void);
 
 #endif
