@@ -165,3 +165,24 @@ const char *test_captured_stderr(void)
 	close(captured_fd);
 	return text;
 }
+
+bool test_need_debian_kernel(const char *test, char *dir, size_t dirlen, char *release,
+			     size_t rellen)
+{
+	if (test_debian_kernel(dir, dirlen, release, rellen))
+		return true;
+	test_skip(test, "no cached Debian kernel (run: . tests/realkernel/kernel.sh; mrk_get_kernel)");
+	return false;
+}
+
+bool test_need_tools(const char *test, const char *tools, const char *packages)
+{
+	char cmd[512], why[512];
+
+	snprintf(cmd, sizeof(cmd), "for t in %s; do command -v $t; done >/dev/null", tools);
+	if (system(cmd) == 0)
+		return true;
+	snprintf(why, sizeof(why), "needs %s, not all installed (apt-get install %s)", tools, packages);
+	test_skip(test, why);
+	return false;
+}

@@ -45,4 +45,11 @@ bool test_debian_kernel(char *dir, size_t dirlen, char *release, size_t rellen);
 void test_skip(const char *test, const char *why);
 unsigned test_skipped(void);
 
+/* Whether `test` can run: Debian's kernel is cached (test_debian_kernel), or
+ * every command in the space-separated `tools` is installed (else the
+ * Debian `packages` to install are named). If not, test_skip says why. */
+bool test_need_debian_kernel(const char *test, char *dir, size_t dirlen, char *release,
+			     size_t rellen);
+bool test_need_tools(const char *test, const char *tools, const char *packages);
+
 #endif

@@ -253,19 +253,14 @@ Suite *module_file_suite(void)
 
 	tcase_add_test(info, test_modinfo_keys);
 	tcase_add_test(info, test_modinfo_malformed);
-	if (test_debian_kernel(deb_dir, sizeof(deb_dir), deb_release, sizeof(deb_release)))
+	if (test_need_debian_kernel("module_file.debian_modinfo", deb_dir, sizeof(deb_dir),
+				    deb_release, sizeof(deb_release)))
 		tcase_add_test(info, test_debian_modinfo);
-	else
-		test_skip("module_file.debian_modinfo", "no cached Debian kernel "
-			  "(run: . tests/realkernel/kernel.sh; mrk_get_kernel)");
 	tcase_add_checked_fixture(files, setup, teardown);
-	if (system("{ command -v xz && command -v zstd && command -v gzip; } >/dev/null") == 0) {
+	if (test_need_tools("module_file.files", "xz zstd gzip", "xz-utils zstd gzip")) {
 		tcase_add_test(files, test_plain_and_compressed);
 		tcase_add_test(files, test_refused_files);
 		tcase_add_test(files, test_corrupt_streams);
-	} else {
-		test_skip("module_file.files", "xz, zstd or gzip missing "
-			  "(apt-get install xz-utils zstd gzip)");
 	}
 	suite_add_tcase(s, info);
 	suite_add_tcase(s, files);

@@ -362,18 +362,13 @@ Suite *modules_suite(void)
 	tcase_add_test(tc, test_cycle);
 	tcase_add_test(tc, test_layouts);
 	tcase_add_test(tc, test_build_tree_modinfo);
-	if (system("{ command -v xz && command -v zstd && command -v gzip; } >/dev/null") == 0)
+	if (test_need_tools("modules.compressed_modinfo", "xz zstd gzip", "xz-utils zstd gzip"))
 		tcase_add_test(tc, test_compressed_modinfo);
-	else
-		test_skip("modules.compressed_modinfo", "xz, zstd or gzip missing "
-			  "(apt-get install xz-utils zstd gzip)");
 	tcase_add_test(tc, test_module_names);
 	tcase_add_test(tc, test_malformed_index);
-	if (test_debian_kernel(deb_dir, sizeof(deb_dir), deb_release, sizeof(deb_release)))
+	if (test_need_debian_kernel("modules.debian_package", deb_dir, sizeof(deb_dir),
+				    deb_release, sizeof(deb_release)))
 		tcase_add_test(tc, test_debian_package);
-	else
-		test_skip("modules.debian_package", "no cached Debian kernel "
-			  "(run: . tests/realkernel/kernel.sh; mrk_get_kernel)");
 	suite_add_tcase(s, tc);
 	return s;
 }
