@@ -124,18 +124,18 @@ static int missing_dep(const struct modtree *t, const struct mod_entry *e, const
 }
 
 /* Turns the listed dependencies into entries, once per module. */
-static int add_deps(const struct modtree *t, struct mod_entry *e, char *list, char sep)
+static int add_deps(const struct modtree *t, struct mod_entry *e, char *list, const char *seps)
 {
 	size_t n = 1;
 	char name[MOD_NAME_MAX];
 
 	for (const char *p = list; *p; p++)
-		n += *p == sep;
+		n += strchr(seps, *p) != NULL;
 	e->deps = calloc(n, sizeof(*e->deps));
 	if (!e->deps)
 		return -ENOMEM;
 	for (char *tok = list, *end; *tok; tok = end) {
-		end = tok + strcspn(tok, sep == ',' ? "," : " \t");
+		end = tok + strcspn(tok, seps);
 		size_t len = (size_t)(end - tok);
 		if (*end)
 			*end++ = 0;
@@ -164,9 +164,9 @@ static int load_deps(const struct modtree *t, struct mod_entry *e)
 	if (e->deps_loaded)
 		return 0;
 	if (t->has_dep)
-		r = add_deps(t, e, e->deps_text, ' ');
+		r = add_deps(t, e, e->deps_text, " \t");
 	else if (!(r = modinfo_depends(t, e, &owned)))
-		r = add_deps(t, e, owned, ',');
+		r = add_deps(t, e, owned, ",");
 	free(owned);
 	e->deps_loaded = r == 0;
 	return r;
