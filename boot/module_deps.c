@@ -78,7 +78,33 @@ static int locate(const struct modtree *t, struct mod_entry *e, char path[PATH_M
 	return -ENOENT;
 }
 
-/* A module's "depends=", read from the module itself, in a fresh string. */
+/* vermagic starts with the release the module was built for (VERMAGIC_STRING
+ * in include/linux/vermagic.h); the kernel refuses any other. Caught here,
+ * the mistake is named on the host instead of failing inside the guest. */
+static int check_vermagic(const struct modtree *t, const char *path, const uint8_t *ko,
+			  size_t size)
+{
+	const char *v;
+	size_t len;
+	int r = modinfo_get(ko, size, "vermagic", &v, &len);
+
+	if (r == -ENOENT) {
+		mr_err("%s has no vermagic: the kernel would refuse it", path);
+		return -ENOEXEC;
+	}
+	if (r)
+		return r;
+	size_t rel = strcspn(v, " "); /* v ends with a NUL at v[len] */
+	if (rel != strlen(t->release) || memcmp(v, t->release, rel) != 0) {
+		mr_err("%s was built for kernel %.*s, not %s: point --modules at the modules "
+		       "of the kernel you boot", path, (int)rel, v, t->release);
+		return -ENOEXEC;
+	}
+	return 0;
+}
+
+/* A module's "depends=", read from the module itself, in a fresh string,
+ * once its vermagic is checked. */
 static int modinfo_depends(const struct modtree *t, struct mod_entry *e, char **deps)
 {
 	char path[PATH_MAX];
@@ -97,6 +123,8 @@ static int modinfo_depends(const struct modtree *t, struct mod_entry *e, char **
 		ko = buf = malloc(f.size);
 		r = buf ? modfile_read(&f, buf) : -ENOMEM;
 	}
+	if (!r && (r = check_vermagic(t, path, ko, f.size)) == -ENOEXEC)
+		goto out; /* reported */
 	if (!r)
 		r = modinfo_get(ko, f.size, "depends", &v, &len);
 	if (r == -ENOENT) /* modpost always writes one; none means none */
@@ -107,6 +135,7 @@ static int modinfo_depends(const struct modtree *t, struct mod_entry *e, char **
 		mr_err("%s: cannot read the module's dependencies (.modinfo): %s", path,
 		       r == -EINVAL ? "not a well-formed ELF module" :
 		       r == -EIO ? "corrupt compressed data" : strerror(-r));
+out:
 	free(buf);
 	modfile_close(&f);
 	return r;

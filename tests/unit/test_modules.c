@@ -29,6 +29,7 @@ static const char *const microrun_set[] = {
 static struct modtree tree;
 static struct mod_list list;
 static char tmp[64];
+static uint8_t bare_ko[1024];
 
 static const char *names(const struct mod_list *l)
 {
@@ -217,11 +218,16 @@ START_TEST(test_layouts)
 }
 END_TEST
 
-static void put_ko(const char *rel, const char *modinfo, size_t len)
+/* A module built for `release`: its .modinfo is `modinfo` and a vermagic. */
+static void put_ko(const char *release, const char *rel, const char *modinfo, size_t len)
 {
 	uint8_t ko[1024];
+	char info[512];
+	int n = snprintf(info, sizeof(info), "vermagic=%s SMP preempt mod_unload modversions", release);
 
-	test_put_file(tmp, rel, ko, test_make_ko(ko, sizeof(ko), modinfo, len));
+	ck_assert_uint_lt((size_t)n + 1 + len, sizeof(info));
+	memcpy(info + n + 1, modinfo, len);
+	test_put_file(tmp, rel, ko, test_make_ko(ko, sizeof(ko), info, (size_t)n + 1 + len));
 }
 
 #define MODINFO(s) s, sizeof(s)
@@ -234,11 +240,11 @@ START_TEST(test_build_tree_modinfo)
 	    "drivers/virtio/virtio_mmio.o\nfs/fuse/virtiofs.o\n");
 	put("modules.builtin", "kernel/fs/fuse/fuse.ko\n");
 	put("include/config/kernel.release", "6.9.0-rc1+\n");
-	put_ko("drivers/virtio/virtio_ring.ko", MODINFO("license=GPL\0depends=\0name=virtio_ring"));
-	put_ko("drivers/virtio/virtio.ko", MODINFO("depends=virtio_ring\0name=virtio"));
-	put_ko("drivers/virtio/virtio_mmio.ko",
+	put_ko("6.9.0-rc1+", "drivers/virtio/virtio_ring.ko", MODINFO("license=GPL\0depends=\0name=virtio_ring"));
+	put_ko("6.9.0-rc1+", "drivers/virtio/virtio.ko", MODINFO("depends=virtio_ring\0name=virtio"));
+	put_ko("6.9.0-rc1+", "drivers/virtio/virtio_mmio.ko",
 	       MODINFO("license=GPL\0\0\0depends=virtio,virtio_ring\0name=virtio_mmio"));
-	put_ko("fs/fuse/virtiofs.ko", MODINFO("depends=fuse,virtio,virtio_ring\0name=virtiofs"));
+	put_ko("6.9.0-rc1+", "fs/fuse/virtiofs.ko", MODINFO("depends=fuse,virtio,virtio_ring\0name=virtiofs"));
 	ck_assert_int_eq(modtree_open(&tree, tmp, "6.9.0-rc1+"), 0);
 	ck_assert_str_eq(tree.dir, tmp);
 	ck_assert(!tree.has_dep);
@@ -269,10 +275,10 @@ static void compress(const char *rel, const char *tool, const char *suffix)
 START_TEST(test_compressed_modinfo)
 {
 	put("lib/modules/6.9/modules.order", "kernel/a.ko\nkernel/b.ko\nkernel/c.ko\nkernel/d.ko\n");
-	put_ko("lib/modules/6.9/kernel/a.ko", MODINFO("depends=b,c"));
-	put_ko("lib/modules/6.9/kernel/b.ko", MODINFO("depends=d"));
-	put_ko("lib/modules/6.9/kernel/c.ko", MODINFO("depends=d"));
-	put_ko("lib/modules/6.9/kernel/d.ko", MODINFO("name=d"));
+	put_ko("6.9", "lib/modules/6.9/kernel/a.ko", MODINFO("depends=b,c"));
+	put_ko("6.9", "lib/modules/6.9/kernel/b.ko", MODINFO("depends=d"));
+	put_ko("6.9", "lib/modules/6.9/kernel/c.ko", MODINFO("depends=d"));
+	put_ko("6.9", "lib/modules/6.9/kernel/d.ko", MODINFO("name=d"));
 	compress("lib/modules/6.9/kernel/a.ko", "xz", ".xz");
 	compress("lib/modules/6.9/kernel/b.ko", "zstd -q --rm", ".zst");
 	compress("lib/modules/6.9/kernel/c.ko", "gzip", ".gz");
@@ -285,7 +291,7 @@ START_TEST(test_compressed_modinfo)
 	ck_assert_str_eq(list.v[3].path, "kernel/a.ko.xz");
 	/* A module in the list but not on disk. */
 	put("lib/modules/6.9/modules.order", "kernel/a.ko\nkernel/gone.ko\n");
-	put_ko("lib/modules/6.9/kernel/a.ko", MODINFO("depends=gone"));
+	put_ko("6.9", "lib/modules/6.9/kernel/a.ko", MODINFO("depends=gone"));
 	modtree_close(&tree);
 	ck_assert_int_eq(modtree_open(&tree, tmp, "6.9"), 0);
 	test_capture_stderr();
@@ -294,6 +300,30 @@ START_TEST(test_compressed_modinfo)
 	ck_assert_int_eq(r, -ENOENT);
 	ck_assert_msg(strstr(err, "modules.order lists kernel/gone.ko, but there is no such file"),
 		      "%s", err);
+}
+END_TEST
+
+/* Modules of another kernel would not load in the guest: said on the host. */
+START_TEST(test_wrong_vermagic)
+{
+	put("lib/modules/6.9/modules.order", "kernel/a.ko\nkernel/b.ko\nkernel/c.ko\n");
+	put_ko("6.9", "lib/modules/6.9/kernel/a.ko", MODINFO("depends=b"));
+	put_ko("6.9.1", "lib/modules/6.9/kernel/b.ko", MODINFO("depends="));
+	test_put_file(tmp, "lib/modules/6.9/kernel/c.ko", bare_ko, test_make_ko(bare_ko,
+		      sizeof(bare_ko), MODINFO("depends=")));
+	ck_assert_int_eq(modtree_open(&tree, tmp, "6.9"), 0);
+	test_capture_stderr();
+	int r = RESOLVE("a");
+	const char *err = test_captured_stderr();
+	ck_assert_int_eq(r, -ENOEXEC);
+	ck_assert_msg(strstr(err, "kernel/b.ko was built for kernel 6.9.1, not 6.9: point "
+			      "--modules at the modules of the kernel you boot\n"), "%s", err);
+	ck_assert_msg(!strchr(err, '\n') || strchr(err, '\n')[1] == 0, "one line: %s", err);
+	test_capture_stderr();
+	r = RESOLVE("c");
+	err = test_captured_stderr();
+	ck_assert_int_eq(r, -ENOEXEC);
+	ck_assert_msg(strstr(err, "kernel/c.ko has no vermagic"), "%s", err);
 }
 END_TEST
 
@@ -364,6 +394,7 @@ Suite *modules_suite(void)
 	tcase_add_test(tc, test_build_tree_modinfo);
 	if (test_need_tools("modules.compressed_modinfo", "xz zstd gzip", "xz-utils zstd gzip"))
 		tcase_add_test(tc, test_compressed_modinfo);
+	tcase_add_test(tc, test_wrong_vermagic);
 	tcase_add_test(tc, test_module_names);
 	tcase_add_test(tc, test_malformed_index);
 	if (test_need_debian_kernel("modules.debian_package", deb_dir, sizeof(deb_dir),
