@@ -8,43 +8,52 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "boot/modinfo.h"
 #include "boot/modules_private.h"
 #include "src/log.h"
 
 #define DEFAULT_ROOT "/lib/modules"
 
-/* The whole of DIR/NAME, NUL-terminated. -ENOENT if it does not exist. */
+static int read_all(int fd, char *s, size_t want)
+{
+	for (size_t len = 0; len < want;) {
+		ssize_t n = read(fd, s + len, want - len);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n == 0)
+			return -EIO; /* shrank under us */
+		if (n > 0)
+			len += (size_t)n;
+	}
+	return 0;
+}
+
+/* The whole of DIR/NAME, NUL-terminated. -ENOENT, unreported, if it does
+ * not exist. */
 static int slurp(const char *dir, const char *name, char **text)
 {
 	char path[PATH_MAX];
 	struct stat st;
+	char *s = NULL;
 
 	*text = NULL;
 	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	int r = fstat(fd, &st) ? -errno : 0;
-	char *s = r ? NULL : malloc((size_t)st.st_size + 1);
-	size_t len = 0;
-	if (!r && !s)
+	if (fd < 0 && errno == ENOENT)
+		return -ENOENT;
+	int r = fd < 0 || fstat(fd, &st) ? -errno : 0;
+	if (!r && !(s = malloc((size_t)st.st_size + 1)))
 		r = -ENOMEM;
-	while (!r && len < (size_t)st.st_size) {
-		ssize_t n = read(fd, s + len, (size_t)st.st_size - len);
-		if (n <= 0)
-			r = n < 0 ? -errno : -EIO;
-		else
-			len += (size_t)n;
-	}
-	close(fd);
+	if (!r)
+		r = read_all(fd, s, (size_t)st.st_size);
+	if (fd >= 0)
+		close(fd);
 	if (r) {
 		free(s);
 		mr_err("cannot read %s: %s", path, strerror(-r));
 		return r;
 	}
-	s[len] = 0;
+	s[st.st_size] = 0;
 	*text = s;
 	return 0;
 }

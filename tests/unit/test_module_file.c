@@ -99,7 +99,8 @@ static void setup(void)
 	ck_assert_ptr_nonnull(mkdtemp(tmp));
 	/* A module big enough for several compressed blocks. */
 	for (unsigned i = 0; len + 40 < sizeof(info); i++)
-		len += (size_t)snprintf(info + len, sizeof(info) - len, "alias=virtio:d%08xv*", i * 2654435761u) + 1;
+		len += (size_t)snprintf(info + len, sizeof(info) - len, "alias=virtio:d%08xv*",
+					i * 2654435761u) + 1;
 	ko_len = test_make_ko(ko, sizeof(ko), info, len);
 	test_put_file(tmp, "m.ko", ko, ko_len);
 }
@@ -179,7 +180,9 @@ START_TEST(test_refused_files)
 	ck_assert_int_eq(open_quietly(sh("zstd -q --no-content-size -c m.ko > %s", "n.ko.zst"), &err),
 			 -ENOTSUP);
 	ck_assert_msg(strstr(err, "does not record the module's size"), "%s", err);
-	ck_assert_int_eq(open_quietly(sh("xz -c m.ko > one.xz && cat one.xz one.xz > %s", "two.ko.xz"), &err), -ENOTSUP);
+	/* Two streams back to back: the index speaks only of the last. */
+	ck_assert_int_eq(open_quietly(sh("xz -c m.ko > one.xz && cat one.xz one.xz > %s", "two.ko.xz"),
+				      &err), -ENOTSUP);
 	ck_assert_int_eq(open_quietly(sh("xz -k m.ko && head -c -8 m.ko.xz > %s", "cut.ko.xz"), &err),
 			 -EINVAL);
 	ck_assert_msg(strstr(err, "cut.ko.xz: not a kernel module"), "%s", err);

@@ -240,11 +240,13 @@ START_TEST(test_build_tree_modinfo)
 	    "drivers/virtio/virtio_mmio.o\nfs/fuse/virtiofs.o\n");
 	put("modules.builtin", "kernel/fs/fuse/fuse.ko\n");
 	put("include/config/kernel.release", "6.9.0-rc1+\n");
-	put_ko("6.9.0-rc1+", "drivers/virtio/virtio_ring.ko", MODINFO("license=GPL\0depends=\0name=virtio_ring"));
+	put_ko("6.9.0-rc1+", "drivers/virtio/virtio_ring.ko",
+	       MODINFO("license=GPL\0depends=\0name=virtio_ring"));
 	put_ko("6.9.0-rc1+", "drivers/virtio/virtio.ko", MODINFO("depends=virtio_ring\0name=virtio"));
 	put_ko("6.9.0-rc1+", "drivers/virtio/virtio_mmio.ko",
 	       MODINFO("license=GPL\0\0\0depends=virtio,virtio_ring\0name=virtio_mmio"));
-	put_ko("6.9.0-rc1+", "fs/fuse/virtiofs.ko", MODINFO("depends=fuse,virtio,virtio_ring\0name=virtiofs"));
+	put_ko("6.9.0-rc1+", "fs/fuse/virtiofs.ko",
+	       MODINFO("depends=fuse,virtio,virtio_ring\0name=virtiofs"));
 	ck_assert_int_eq(modtree_open(&tree, tmp, "6.9.0-rc1+"), 0);
 	ck_assert_str_eq(tree.dir, tmp);
 	ck_assert(!tree.has_dep);
