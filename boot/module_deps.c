@@ -192,11 +192,18 @@ static int load_deps(const struct modtree *t, struct mod_entry *e)
 
 	if (e->deps_loaded)
 		return 0;
+	/* add_deps cuts the list up: it gets a copy, so that a failed
+	 * attempt leaves the tree as it was. */
 	if (t->has_dep)
-		r = add_deps(t, e, e->deps_text, " \t");
+		r = (owned = strdup(e->deps_text)) ? add_deps(t, e, owned, " \t") : -ENOMEM;
 	else if (!(r = modinfo_depends(t, e, &owned)))
 		r = add_deps(t, e, owned, ",");
 	free(owned);
+	if (r) {
+		free(e->deps);
+		e->deps = NULL;
+		e->ndeps = 0;
+	}
 	e->deps_loaded = r == 0;
 	return r;
 }
