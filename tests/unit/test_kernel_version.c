@@ -13,6 +13,7 @@
 
 #include "boot/kernel_version.h"
 #include "boot/x86/bzimage.h"
+#include "tests/guests/version.h"
 #include "tests/unit/helpers.h"
 #include "tests/unit/suites.h"
 
@@ -129,9 +130,9 @@ START_TEST(test_elf_malformed)
 }
 END_TEST
 
-/* --- Debian's kernel --------------------------------------------------- */
+/* --- images from a toolchain: the tiny guests, Debian's kernel --------- */
 
-static char deb_dir[PATH_MAX], deb_release[KVER_MAX];
+static char guests[PATH_MAX], deb_dir[PATH_MAX], deb_release[KVER_MAX];
 
 static const uint8_t *map(const char *path, uint64_t *size)
 {
@@ -147,33 +148,65 @@ static const uint8_t *map(const char *path, uint64_t *size)
 	return p;
 }
 
-START_TEST(test_debian_bzimage)
+/* The release a loader's parse of the file at `path` leads to. */
+static void assert_bzimage_release(const char *path, const char *want)
 {
-	char path[PATH_MAX + 128];
 	struct bzimage bz;
 	uint64_t size;
-
-	snprintf(path, sizeof(path), "%s/root/boot/vmlinuz-%s", deb_dir, deb_release);
 	const uint8_t *img = map(path, &size);
+
 	ck_assert_int_eq(bzimage_parse(img, size, path, &bz), 0);
 	ck_assert_int_eq(kver_from_setup_header(img, size, &bz.hdr, rel), 0);
-	ck_assert_str_eq(rel, deb_release);
+	ck_assert_str_eq(rel, want);
 	munmap((void *)img, size);
+}
+
+static void assert_elf_release(const char *path, const char *want)
+{
+	struct elf_kernel k;
+	uint64_t size;
+	const uint8_t *img = map(path, &size);
+
+	ck_assert_int_eq(elf_parse(img, size, EM_X86_64, 0, UINT64_MAX, path, &k), 0);
+	ck_assert_int_eq(kver_from_elf(img, size, &k, rel), 0);
+	ck_assert_str_eq(rel, want);
+	munmap((void *)img, size);
+}
+
+START_TEST(test_debian_images)
+{
+	char path[PATH_MAX + 128];
+
+	snprintf(path, sizeof(path), "%s/root/boot/vmlinuz-%s", deb_dir, deb_release);
+	assert_bzimage_release(path, deb_release);
+	snprintf(path, sizeof(path), "%s/vmlinux", deb_dir);
+	assert_elf_release(path, deb_release);
 }
 END_TEST
 
-START_TEST(test_debian_vmlinux)
+/* The tiny guests sit beside this binary: BUILD/test_unit, BUILD/guests. */
+static bool find_guests(void)
 {
-	char path[PATH_MAX + 128];
-	struct elf_kernel k;
-	uint64_t size;
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
-	snprintf(path, sizeof(path), "%s/vmlinux", deb_dir);
-	const uint8_t *img = map(path, &size);
-	ck_assert_int_eq(elf_parse(img, size, EM_X86_64, 0, UINT64_MAX, path, &k), 0);
-	ck_assert_int_eq(kver_from_elf(img, size, &k, rel), 0);
-	ck_assert_str_eq(rel, deb_release);
-	munmap((void *)img, size);
+	if (n <= 0)
+		return false;
+	self[n] = 0;
+	*strrchr(self, '/') = 0;
+	snprintf(guests, sizeof(guests), "%.*s/guests", (int)(sizeof(guests) - 8), self);
+	snprintf(self + strlen(self), sizeof(self) - strlen(self), "/guests/hello.elf");
+	return access(self, R_OK) == 0;
+}
+
+START_TEST(test_guest_images)
+{
+	char path[PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/hello.bzImage", guests);
+	assert_bzimage_release(path, GUEST_RELEASE);
+	snprintf(path, sizeof(path), "%s/hello.elf", guests);
+	assert_elf_release(path, GUEST_RELEASE);
 }
 END_TEST
 
@@ -186,11 +219,13 @@ Suite *kernel_version_suite(void)
 	tcase_add_test(tc, test_setup_header_malformed);
 	tcase_add_test(tc, test_elf_banner);
 	tcase_add_test(tc, test_elf_malformed);
+	if (find_guests())
+		tcase_add_test(tc, test_guest_images);
+	else
+		test_skip("kernel_version.guest_images", "the tiny guests are not built (make guests)");
 	if (test_need_debian_kernel("kernel_version.debian", deb_dir, sizeof(deb_dir),
-				    deb_release, sizeof(deb_release))) {
-		tcase_add_test(tc, test_debian_bzimage);
-		tcase_add_test(tc, test_debian_vmlinux);
-	}
+				    deb_release, sizeof(deb_release)))
+		tcase_add_test(tc, test_debian_images);
 	suite_add_tcase(s, tc);
 	return s;
 }
