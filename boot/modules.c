@@ -278,7 +278,7 @@ void modtree_close(struct modtree *t)
 
 struct mod_entry *modtree_find(const struct modtree *t, const char *name)
 {
-	struct mod_entry key;
+	struct mod_entry key = { .path = NULL };
 
 	if (strlen(name) >= MOD_NAME_MAX)
 		return NULL;
