@@ -10,7 +10,9 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -I. -DMR_VERSION='"$(VERSION)"' \
 	     $(WARN) $(CFLAGS) $(SAN_CFLAGS) -MMD -MP
-LDLIBS  := -lpthread -lseccomp -lcap-ng
+# libseccomp, libcap-ng: the sandbox (src/sandbox.c); liblzma, libzstd,
+# zlib: compressed kernel modules (boot/module_file.c).
+LDLIBS  := -lpthread -lseccomp -lcap-ng -llzma -lzstd -lz
 
 # The VMM: generic core in src/, x86 specifics in src/x86/ and boot/x86/.
 LIB_SRCS := $(filter-out src/main.c, \

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "boot/kernel_version.h"
+
 struct kernel_image {
 	uint64_t load_addr;         /* lowest guest address the kernel uses */
 	uint64_t end;               /* first address past what it needs to boot */
@@ -15,6 +17,7 @@ struct kernel_image {
 	struct setup_header hdr;    /* from the bzImage, or made up for an ELF */
 	size_t hdr_len;             /* bytes of hdr the image provided */
 	uint32_t cmdline_max;       /* longest command line it accepts, without NUL */
+	char release[KVER_MAX];     /* "6.1.0-57-amd64"; empty if the image names none */
 };
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "boot/elf.h"
 #include "boot/kernel_image.h"
+#include "boot/kernel_version.h"
 #include "boot/x86/bzimage.h"
 #include "boot/x86/cpu_state.h"
 #include "boot/x86/mptable.h"
@@ -95,22 +96,22 @@ static int load_elf(struct guest_mem *m, const struct file_view *f, const char *
 		return r;
 	*k = (struct kernel_image){ .load_addr = ek.low, .end = ek.high, .entry = ek.entry };
 	elf_setup_header(k);
-	mr_info("kernel: ELF %s, 0x%llx-0x%llx, entry 0x%llx", path,
+	if (kver_from_elf(f->data, f->size, &ek, k->release))
+		k->release[0] = 0;
+	mr_info("kernel: ELF %s, 0x%llx-0x%llx, entry 0x%llx, version %s", path,
 		(unsigned long long)k->load_addr, (unsigned long long)k->end,
-		(unsigned long long)k->entry);
+		(unsigned long long)k->entry, k->release[0] ? k->release : "?");
 	return 0;
 }
 
-static void report_bzimage(const struct file_view *f, const char *path, const struct kernel_image *k)
+static void report_bzimage(const struct file_view *f, const char *path, struct kernel_image *k)
 {
-	uint64_t at = (uint64_t)k->hdr.kernel_version + 0x200;
-	const char *version = "?";
-
-	if (k->hdr.kernel_version && at < f->size && memchr(f->data + at, 0, f->size - at))
-		version = (const char *)f->data + at;
+	if (kver_from_setup_header(f->data, f->size, &k->hdr, k->release))
+		k->release[0] = 0;
 	mr_info("kernel: bzImage %s, protocol %u.%02u, at 0x%llx-0x%llx, version %s", path,
 		k->hdr.version >> 8, k->hdr.version & 0xff,
-		(unsigned long long)k->load_addr, (unsigned long long)k->end, version);
+		(unsigned long long)k->load_addr, (unsigned long long)k->end,
+		k->release[0] ? k->release : "?");
 }
 
 static int load_kernel(struct guest_mem *m, const char *path, struct kernel_image *k)

@@ -57,7 +57,7 @@ $(GUEST_ELFS): $(GUEST_OUT)/%.elf: $(GUEST_OUT)/obj/%.o $(GUEST_LIB_OBJS) \
 $(GUEST_OUT)/%.bin: $(GUEST_OUT)/%.elf
 	$(GUEST_OBJCOPY) -O binary $< $@
 
-$(GUEST_MKBZIMAGE): $(GUEST_DIR)/mkbzimage.c
+$(GUEST_MKBZIMAGE): $(GUEST_DIR)/mkbzimage.c $(GUEST_DIR)/version.h
 	@mkdir -p $(dir $@)
 	$(CC) $(GUEST_HOST_CFLAGS) -o $@ $<
 

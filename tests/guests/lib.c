@@ -1,5 +1,10 @@
 /* The guests' shared library; see lib.h. */
 #include "lib.h"
+#include "version.h"
+
+/* As init/version.c's linux_banner: what a loader reads a vmlinux's
+ * release from. Nothing refers to it, hence "used". */
+static const char linux_banner[] __attribute__((used)) = "Linux version " GUEST_VERSION "\n";
 
 void putc(char c)
 {

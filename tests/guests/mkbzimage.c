@@ -16,6 +16,8 @@
 #include <string.h>
 #include <asm/bootparam.h>
 
+#include "version.h"
+
 #define LOAD_ADDR   0x1000000u   /* the ELF's link address = pref_address */
 #define ENTRY64_OFF 0x200u       /* 64-bit entry: load address + 0x200 */
 #define KINFO_OFF   0x100u       /* kernel_info in the image (entry.S) */
@@ -132,7 +134,7 @@ int main(int argc, char **argv)
 	memcpy(setup, hltloop, sizeof(hltloop));
 	memcpy(setup + HDR_OFF, &h, sizeof(h));
 	memcpy(setup + HDR_END, hltloop, sizeof(hltloop));
-	strcpy((char *)setup + VERSION_OFF, "microrun test guest");
+	strcpy((char *)setup + VERSION_OFF, GUEST_VERSION);
 
 	if (!(out = fopen(argv[4], "wb")))
 		die("cannot create ", argv[4]);

@@ -1,4 +1,7 @@
+#include <stdio.h>
 #include <stdlib.h>
+
+#include "tests/unit/helpers.h"
 
 #include "tests/unit/suites.h"
 
@@ -26,12 +29,18 @@ int main(void)
 		acpi_suite,
 		virtio_blk_suite,
 		sandbox_suite,
+		cpio_suite,
+		kernel_version_suite,
+		modules_suite,
+		module_file_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
 
 	for (size_t i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
 		srunner_add_suite(sr, suites[i]());
 	srunner_run_all(sr, CK_NORMAL);
+	if (test_skipped())
+		printf("Skipped: %u (reasons above, on stderr)\n", test_skipped());
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;

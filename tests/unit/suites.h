@@ -25,5 +25,9 @@ Suite *aml_suite(void);
 Suite *acpi_suite(void);
 Suite *virtio_blk_suite(void);
 Suite *sandbox_suite(void);
+Suite *cpio_suite(void);
+Suite *kernel_version_suite(void);
+Suite *modules_suite(void);
+Suite *module_file_suite(void);
 
 #endif

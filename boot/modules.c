@@ -1,0 +1,292 @@
+#include "boot/modules.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "boot/modules_private.h"
+#include "src/log.h"
+
+#define DEFAULT_ROOT "/lib/modules"
+
+static int read_all(int fd, char *s, size_t want)
+{
+	for (size_t len = 0; len < want;) {
+		ssize_t n = read(fd, s + len, want - len);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n == 0)
+			return -EIO; /* shrank under us */
+		if (n > 0)
+			len += (size_t)n;
+	}
+	return 0;
+}
+
+/* The whole of DIR/NAME, NUL-terminated. -ENOENT, unreported, if it does
+ * not exist. */
+static int slurp(const char *dir, const char *name, char **text)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	char *s = NULL;
+
+	*text = NULL;
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return -ENOENT;
+	int r = fd < 0 || fstat(fd, &st) ? -errno : 0;
+	if (!r && !(s = malloc((size_t)st.st_size + 1)))
+		r = -ENOMEM;
+	if (!r)
+		r = read_all(fd, s, (size_t)st.st_size);
+	if (fd >= 0)
+		close(fd);
+	if (r) {
+		free(s);
+		mr_err("cannot read %s: %s", path, strerror(-r));
+		return r;
+	}
+	s[st.st_size] = 0;
+	*text = s;
+	return 0;
+}
+
+static bool exists(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	return snprintf(path, sizeof(path), "%s/%s", dir, name) < (int)sizeof(path) &&
+	       access(path, F_OK) == 0;
+}
+
+static bool is_tree(const char *dir)
+{
+	return exists(dir, "modules.dep") || exists(dir, "modules.order");
+}
+
+int mod_name_of(const char *path, char name[MOD_NAME_MAX])
+{
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	const char *ko = strstr(base, ".ko");
+	size_t n = strlen(base);
+
+	/* name.ko, name.ko.xz (.zst, .gz); a build tree's modules.order says
+	 * name.o since Linux 6.2. */
+	if (ko && (ko[3] == 0 || ko[3] == '.'))
+		n = (size_t)(ko - base);
+	else if (n > 2 && strcmp(base + n - 2, ".o") == 0)
+		n -= 2;
+	else
+		return -EINVAL;
+	if (n == 0 || n >= MOD_NAME_MAX)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		name[i] = base[i] == '-' ? '_' : base[i];
+	name[n] = 0;
+	return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct mod_entry *)a)->name, ((const struct mod_entry *)b)->name);
+}
+
+static int by_string(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* modules.order of a build tree names objects; the module is the .ko. */
+static char *ko_path(const char *p)
+{
+	size_t n = strlen(p);
+	char *s = malloc(n + 2);
+
+	if (!s)
+		return NULL;
+	memcpy(s, p, n + 1);
+	if (n > 2 && strcmp(p + n - 2, ".o") == 0)
+		strcpy(s + n - 2, ".ko");
+	return s;
+}
+
+/* One line of modules.dep ("path: dep dep ...") or modules.order ("path"). */
+static int add_entry(struct modtree *t, char *line, size_t *cap)
+{
+	char *colon = t->has_dep ? strchr(line, ':') : NULL;
+
+	if (t->has_dep && !colon)
+		return -EINVAL;
+	if (colon)
+		*colon = 0;
+	if (t->nmods == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 256;
+		struct mod_entry *m = realloc(t->mods, ncap * sizeof(*m));
+		if (!m)
+			return -ENOMEM;
+		t->mods = m;
+		*cap = ncap;
+	}
+	struct mod_entry *e = &t->mods[t->nmods];
+	*e = (struct mod_entry){ .deps_text = colon ? colon + 1 : NULL };
+	if (mod_name_of(line, e->name))
+		return -EINVAL;
+	if (!(e->path = ko_path(line)))
+		return -ENOMEM;
+	t->nmods++;
+	return 0;
+}
+
+static int index_modules(struct modtree *t, char *text, const char *file)
+{
+	size_t cap = 0, lineno = 0;
+
+	for (char *line = text, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
+		lineno++;
+		if (!*line || *line == '#')
+			continue;
+		int r = add_entry(t, line, &cap);
+		if (r) {
+			mr_err("%s/%s, line %zu: %s", t->dir, file, lineno,
+			       r == -ENOMEM ? "out of memory" : "not a module path");
+			return r;
+		}
+	}
+	qsort(t->mods, t->nmods, sizeof(*t->mods), by_name);
+	return 0;
+}
+
+/* modules.builtin: one path a line, e.g. kernel/fs/ext4/ext4.ko. */
+static int index_builtin(struct modtree *t)
+{
+	size_t n = 0;
+	char name[MOD_NAME_MAX];
+
+	for (const char *p = t->builtin_text; *p; p++)
+		n += *p == '\n';
+	t->builtin = calloc(n + 1, sizeof(*t->builtin));
+	if (!t->builtin)
+		return -ENOMEM;
+	for (char *line = t->builtin_text, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
+		if (mod_name_of(line, name) == 0) {
+			strcpy(line, name); /* a name is never longer than its path */
+			t->builtin[t->nbuiltin++] = line;
+		}
+	}
+	qsort(t->builtin, t->nbuiltin, sizeof(*t->builtin), by_string);
+	return 0;
+}
+
+static int load_tree(struct modtree *t)
+{
+	const char *file = "modules.dep";
+	int r = slurp(t->dir, file, &t->dep_text);
+
+	t->has_dep = r == 0;
+	if (r == -ENOENT)
+		r = slurp(t->dir, file = "modules.order", &t->dep_text);
+	if (!r)
+		r = index_modules(t, t->dep_text, file);
+	if (r)
+		return r;
+	r = slurp(t->dir, "modules.builtin", &t->builtin_text);
+	if (r == -ENOENT) /* an old tree, or one that lists nothing */
+		return 0;
+	return r ? r : index_builtin(t);
+}
+
+/* A build tree says which release it built; modules for another would not
+ * load ("disagrees about version of symbol"). */
+static int check_build_release(const struct modtree *t)
+{
+	char *built;
+
+	if (!exists(t->dir, "include/config/kernel.release"))
+		return 0;
+	int r = slurp(t->dir, "include/config/kernel.release", &built);
+	if (r)
+		return r;
+	built[strcspn(built, "\n")] = 0;
+	if (strcmp(built, t->release) != 0) {
+		mr_err("%s is the build tree of kernel %s, but the kernel to boot is %s: "
+		       "point --modules at the tree that built it", t->dir, built, t->release);
+		r = -EINVAL;
+	}
+	free(built);
+	return r;
+}
+
+static int find_tree(struct modtree *t, const char *dir)
+{
+	const char *const forms[] = { "%s", "%s/lib/modules/%s", "%s/usr/lib/modules/%s" };
+
+	if (!dir) {
+		snprintf(t->dir, sizeof(t->dir), "%s/%s", DEFAULT_ROOT, t->release);
+		return is_tree(t->dir) ? 0 : -ENOENT;
+	}
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		if (snprintf(t->dir, sizeof(t->dir), forms[i], dir, t->release) >= (int)sizeof(t->dir))
+			return -ENAMETOOLONG;
+		if (is_tree(t->dir))
+			return i == 0 ? check_build_release(t) : 0;
+	}
+	mr_err("no modules for kernel %s in %s: neither it, %s/lib/modules/%s nor "
+	       "%s/usr/lib/modules/%s holds modules.dep or modules.order", t->release, dir,
+	       dir, t->release, dir, t->release);
+	return -ENOENT;
+}
+
+int modtree_open(struct modtree *t, const char *dir, const char *release)
+{
+	memset(t, 0, sizeof(*t));
+	if (!kver_valid(release, strlen(release)))
+		return -EINVAL;
+	strcpy(t->release, release);
+	int r = find_tree(t, dir);
+	if (!r)
+		r = load_tree(t);
+	if (r)
+		modtree_close(t);
+	return r;
+}
+
+void modtree_close(struct modtree *t)
+{
+	for (size_t i = 0; i < t->nmods; i++) {
+		free(t->mods[i].path);
+		free(t->mods[i].deps);
+	}
+	free(t->mods);
+	free(t->builtin);
+	free(t->dep_text);
+	free(t->builtin_text);
+	memset(t, 0, sizeof(*t));
+}
+
+struct mod_entry *modtree_find(const struct modtree *t, const char *name)
+{
+	struct mod_entry key = { .path = NULL };
+
+	if (strlen(name) >= MOD_NAME_MAX)
+		return NULL;
+	strcpy(key.name, name);
+	return bsearch(&key, t->mods, t->nmods, sizeof(*t->mods), by_name);
+}
+
+bool modtree_builtin(const struct modtree *t, const char *name)
+{
+	return t->nbuiltin && bsearch(&name, t->builtin, t->nbuiltin, sizeof(*t->builtin), by_string);
+}
