@@ -77,6 +77,12 @@ void reset(void)
 	halt_forever();
 }
 
+void poweroff(void)
+{
+	outb(ACPI_SLEEP_PORT, ACPI_SLEEP_S5);
+	halt_forever();
+}
+
 void *memset(void *d, int c, size_t n)
 {
 	unsigned char *p = d;

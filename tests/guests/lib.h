@@ -18,6 +18,8 @@
 #define UART_LSR_THRE   0x20    /* transmit holding register empty */
 #define I8042_CMD       0x64
 #define I8042_RESET     0xfe
+#define ACPI_SLEEP_PORT 0x600   /* microrun's FADT sleep control register */
+#define ACPI_SLEEP_S5   0x34    /* SLP_TYP 5 (its \_S5) << 2 | SLP_EN */
 
 static inline void outb(uint16_t port, uint8_t v)
 {
@@ -109,6 +111,9 @@ uint8_t getc(void);
 /* Reset through the i8042 (microrun exits 122); hlt-loops should that
  * not stop the machine. */
 __attribute__((noreturn)) void reset(void);
+/* Enter ACPI S5 as Linux's poweroff does (microrun exits 0); hlt-loops
+ * should that not stop the machine. */
+__attribute__((noreturn)) void poweroff(void);
 /* cli; hlt forever. */
 __attribute__((noreturn)) void halt_forever(void);
 

@@ -343,6 +343,71 @@ t_unhandled() {
 	out_is $'unhandled: ok\n'
 }
 
+# --- virtio guests ---------------------------------------------------------
+
+# sectors FILE PREFIX FIRST LAST: the pattern tests/guests/blk.h describes,
+# sectors FIRST to LAST (16-byte lines "PREFIX-sector-SSS\n", 32 a sector)
+sectors() {
+	awk -v p="$2" -v a="$3" -v b="$4" \
+		'BEGIN { for (s = a; s <= b; s++) for (i = 0; i < 32; i++)
+			printf "%s-sector-%03d\n", p, s }' >>"$1"
+}
+
+# disk_is FILE EXPECTED WHAT: FILE has exactly the bytes of EXPECTED
+disk_is() {
+	cmp -s "$1" "$2" || fail "$3: $(cmp "$1" "$2" 2>&1 | head -n 1)"
+}
+
+# t_vblk KERNEL rw|ro SERIAL: sector 0 read and checked by the guest,
+# sectors 2-3 written (rw: the file must hold the guest's pattern there
+# and nothing else changed; ro: IOERR and the file untouched), flush,
+# serial, capacity. The ro disk is 100 bytes past a whole sector, which
+# the capacity must round down.
+t_vblk() {
+	local disk=$D/disk opt="" write=0 holds=vblk ro_line=""
+	need "$G/$1"
+	sectors "$disk" host 0 127
+	[ "$3" = - ] || opt=",serial=$3"
+	if [ "$2" = ro ]; then
+		head -c 100 /dev/urandom >>"$disk"
+		opt="$opt,ro" write=1 holds=host
+		ro_line=$'vblk: read-only disk\n'
+	fi
+	cp "$disk" "$D/before"
+	mr -d "$disk$opt" -k "$G/$1"
+	status_is 0
+	out_is "vblk: virtio-blk at 0xd0000000, driver ok
+vblk: capacity 128 sectors
+${ro_line}vblk: read sector 0: status 0
+vblk: sector 0 holds host-sector-000
+vblk: write sectors 2-3: status $write
+vblk: read sector 2: status 0
+vblk: sector 2 holds $holds-sector-002
+vblk: flush: status 0
+vblk: get id: status 0
+vblk: serial=${3#-}
+vblk: interrupt status 0x1, after ack 0x0
+vblk: done
+"
+	if [ "$2" = ro ]; then
+		# the one message expected: about the partial sector
+		local warning="microrun: warning: disk $disk: the last 100 bytes are not a whole sector"
+		grep -qF -e "$warning" "$D/err" ||
+			fail "no warning about the disk's last 100 bytes"
+		grep -vF -e "$warning" "$D/err" >"$D/err-other"
+		mv "$D/err-other" "$D/err"
+	fi
+	err_quiet
+	if [ "$2" = ro ]; then
+		disk_is "$disk" "$D/before" "read-only disk file changed"
+	else
+		sectors "$D/expected-disk" host 0 1
+		sectors "$D/expected-disk" vblk 2 3
+		sectors "$D/expected-disk" host 4 127
+		disk_is "$disk" "$D/expected-disk" "disk file is not the host pattern with the guest's sectors 2-3"
+	fi
+}
+
 # --- bad usage and bad kernels ----------------------------------------------
 
 t_bogus_option() {
@@ -474,6 +539,12 @@ for f in elf bzImage; do
 	add "unhandled.$f: unbacked port and MMIO read all ones" \
 		t_unhandled "unhandled.$f"
 done
+add "vblk.elf -d FILE,serial=ID: read, write, flush, serial, capacity; file holds the guest's sectors" \
+	t_vblk vblk.elf rw mr-serial-0042
+add "vblk.bzImage -d FILE,serial=(20 characters): the whole serial, no NUL" \
+	t_vblk vblk.bzImage rw twenty-chars-serial1
+add "vblk.elf -d FILE,ro: write answered IOERR, file untouched, capacity rounded down" \
+	t_vblk vblk.elf ro -
 add "microrun --bogus: status 2, one-line message" t_bogus_option
 add "microrun -k /nonexistent: status 1, names the file" t_missing_kernel
 add "empty kernel file: status 1" t_bad_kernel empty
