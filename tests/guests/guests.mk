@@ -7,10 +7,12 @@
 GUEST_DIR   := tests/guests
 GUEST_OUT   := $(BUILD)/guests
 GUEST_NAMES := bootcheck hello panic triplefault halt spin echo unhandled \
-	vblk
-# Guests that drive virtio devices link the driver (and its block helpers).
-GUEST_VIRTIO_NAMES := vblk
+	vblk vhostile
+# Guests that drive virtio devices link the driver (and its block helpers);
+# vhostile is in two parts.
+GUEST_VIRTIO_NAMES := vblk vhostile
 GUEST_VIRTIO_OBJS := $(GUEST_OUT)/obj/virtio.o $(GUEST_OUT)/obj/blk.o
+GUEST_EXTRA_OBJS := $(GUEST_OUT)/obj/hostile_random.o
 
 GUEST_CFLAGS := -std=gnu11 -ffreestanding -nostdlib -fno-stack-protector \
 	-mno-red-zone -mgeneral-regs-only -fpie -fvisibility=hidden \
@@ -24,7 +26,7 @@ GUEST_HOST_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror
 GUEST_OBJCOPY ?= objcopy
 GUEST_READELF ?= readelf
 
-GUEST_C_OBJS := $(GUEST_OUT)/obj/lib.o $(GUEST_VIRTIO_OBJS) \
+GUEST_C_OBJS := $(GUEST_OUT)/obj/lib.o $(GUEST_VIRTIO_OBJS) $(GUEST_EXTRA_OBJS) \
 	$(GUEST_NAMES:%=$(GUEST_OUT)/obj/%.o)
 GUEST_LIB_OBJS := $(GUEST_OUT)/obj/entry.o $(GUEST_OUT)/obj/lib.o
 GUEST_ELFS := $(GUEST_NAMES:%=$(GUEST_OUT)/%.elf)
@@ -57,9 +59,11 @@ $(GUEST_OUT)/obj/entry.o: $(GUEST_DIR)/entry.S
 
 $(GUEST_ELFS): $(GUEST_OUT)/%.elf: $(GUEST_OUT)/obj/%.o $(GUEST_LIB_OBJS) \
 		$(GUEST_DIR)/guest.ld
-	$(CC) $(GUEST_LDFLAGS) -o $@ $(GUEST_LIB_OBJS) $(filter $(GUEST_VIRTIO_OBJS),$^) $<
+	$(CC) $(GUEST_LDFLAGS) -o $@ $(GUEST_LIB_OBJS) \
+		$(filter $(GUEST_VIRTIO_OBJS) $(GUEST_EXTRA_OBJS),$^) $<
 
 $(GUEST_VIRTIO_NAMES:%=$(GUEST_OUT)/%.elf): $(GUEST_VIRTIO_OBJS)
+$(GUEST_OUT)/vhostile.elf: $(GUEST_OUT)/obj/hostile_random.o
 
 $(GUEST_OUT)/%.bin: $(GUEST_OUT)/%.elf
 	$(GUEST_OBJCOPY) -O binary $< $@

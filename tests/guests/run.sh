@@ -408,6 +408,35 @@ vblk: done
 	fi
 }
 
+# t_vhostile KERNEL: malformed chains, rings, queue set-ups and register
+# writes, crafted on the first disk and random on the second (see
+# tests/guests/vhostile.c). The guest says how each case went and powers
+# off only if all passed; microrun must say nothing (no sanitizer report
+# either) and the first disk's file must be the host pattern with only the
+# guest's one well-formed write (sector 7); the second keeps its size.
+VHOSTILE_CASES=53
+t_vhostile() {
+	local ok other
+	need "$G/$1"
+	sectors "$D/disk0" host 0 127
+	sectors "$D/disk1" host 0 127
+	mr -m 4G -d "$D/disk0" -d "$D/disk1" -k "$G/$1"
+	status_is 0
+	! grep -q FAIL "$D/out" || fail "the guest reports failed cases: $(grep FAIL "$D/out")"
+	ok=$(grep -c '^vhostile: ok ' "$D/out")
+	[ "$ok" = "$VHOSTILE_CASES" ] || fail "$ok cases passed, expected $VHOSTILE_CASES"
+	grep -qx "vhostile: $VHOSTILE_CASES passed, 0 failed" "$D/out" ||
+		fail "no summary line 'vhostile: $VHOSTILE_CASES passed, 0 failed'"
+	other=$(grep -vE '^vhostile: (ok |random rings: |[0-9]+ passed, )' "$D/out")
+	[ -z "$other" ] || fail "unexpected output: $other"
+	err_quiet
+	sectors "$D/expected-disk" host 0 6
+	sectors "$D/expected-disk" vhst 7 7
+	sectors "$D/expected-disk" host 8 127
+	disk_is "$D/disk0" "$D/expected-disk" "first disk is not the host pattern with the guest's sector 7"
+	[ "$(stat -c %s "$D/disk1")" = 65536 ] || fail "second disk's size changed"
+}
+
 # --- bad usage and bad kernels ----------------------------------------------
 
 t_bogus_option() {
@@ -545,6 +574,10 @@ add "vblk.bzImage -d FILE,serial=(20 characters): the whole serial, no NUL" \
 	t_vblk vblk.bzImage rw twenty-chars-serial1
 add "vblk.elf -d FILE,ro: write answered IOERR, file untouched, capacity rounded down" \
 	t_vblk vblk.elf ro -
+for f in elf bzImage; do
+	add "vhostile.$f -m 4G, two disks: $VHOSTILE_CASES hostile cases, microrun silent, files as expected" \
+		t_vhostile "vhostile.$f"
+done
 add "microrun --bogus: status 2, one-line message" t_bogus_option
 add "microrun -k /nonexistent: status 1, names the file" t_missing_kernel
 add "empty kernel file: status 1" t_bad_kernel empty

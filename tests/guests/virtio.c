@@ -76,13 +76,15 @@ int vio_queue_setup(struct vio_dev *d, void *mem, uint16_t size)
 	if (vio_read(d, VIRTIO_MMIO_QUEUE_READY) || size > VIO_RING_MAX ||
 	    size > vio_read(d, VIRTIO_MMIO_QUEUE_NUM_MAX))
 		return -1;
-	memset(m, 0, VIO_RING_BYTES);
 	*q = (struct vio_queue){
 		.size = size,
 		.desc = (struct vring_desc *)m,
 		.avail = (struct vring_avail *)(m + 16 * size),
 		.used = (struct vring_used *)(m + 4096),
 	};
+	/* Only the parts in use: byte stores are slow under emulation. */
+	memset(m, 0, 16 * size + 6 + 2 * size);
+	memset(q->used, 0, 6 + 8 * size);
 	vio_write(d, VIRTIO_MMIO_QUEUE_NUM, size);
 	set_addr(d, VIRTIO_MMIO_QUEUE_DESC_LOW, q->desc);
 	set_addr(d, VIRTIO_MMIO_QUEUE_AVAIL_LOW, q->avail);
