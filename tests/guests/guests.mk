@@ -7,10 +7,10 @@
 GUEST_DIR   := tests/guests
 GUEST_OUT   := $(BUILD)/guests
 GUEST_NAMES := bootcheck hello panic triplefault halt spin echo unhandled \
-	vblk vhostile
+	vblk vhostile v9p
 # Guests that drive virtio devices link the driver (and its block helpers);
 # vhostile is in two parts.
-GUEST_VIRTIO_NAMES := vblk vhostile
+GUEST_VIRTIO_NAMES := vblk vhostile v9p
 GUEST_VIRTIO_OBJS := $(GUEST_OUT)/obj/virtio.o $(GUEST_OUT)/obj/blk.o
 GUEST_EXTRA_OBJS := $(GUEST_OUT)/obj/hostile_random.o
 

@@ -437,6 +437,45 @@ t_vhostile() {
 	[ "$(stat -c %s "$D/disk1")" = 65536 ] || fail "second disk's size changed"
 }
 
+# t_v9p KERNEL rw|ro: version, attach, walk, lopen, read of a file in an
+# export, printed exactly; ways out of the export ("..", a relative and an
+# absolute symlink to a file beside it) refused; opening for writing
+# refused with EROFS (30) on a read-only export. Both files untouched.
+t_v9p() {
+	local opt="" wopen=Rlopen
+	if ! "$MR" --help 2>&1 | grep -q -e '--9p'; then
+		skipwhy="microrun has no --9p yet"
+		return
+	fi
+	need "$G/$1"
+	mkdir "$D/export"
+	printf 'hello from the host over 9p\n' >"$D/export/hello.txt"
+	printf 'secret: outside the export\n' >"$D/outside.txt"
+	ln -s ../outside.txt "$D/export/rel"
+	ln -s "$D/outside.txt" "$D/export/abs"
+	cp "$D/export/hello.txt" "$D/hello.before"
+	cp "$D/outside.txt" "$D/outside.before"
+	[ "$2" = ro ] && opt=,ro wopen="Rlerror 30"
+	mr --9p "$D/export,tag=hostshare$opt" -k "$G/$1"
+	status_is 0
+	out_is "v9p: virtio-9p found, tag hostshare
+v9p: Rversion msize 8192 9P2000.L
+v9p: Rattach qid type 0x80
+v9p: Rwalk hello.txt: 1 qid, type 0x0
+v9p: walk missing.txt: Rlerror 2
+v9p: walk ../outside.txt: refused
+v9p: open symlink rel -> ../outside.txt: refused
+v9p: open symlink abs -> outside.txt's absolute path: refused
+v9p: open hello.txt for writing: $wopen
+v9p: Rlopen qid type 0x0
+v9p: Rread 28 bytes: hello from the host over 9p
+v9p: done
+"
+	err_quiet
+	disk_is "$D/export/hello.txt" "$D/hello.before" "hello.txt changed"
+	disk_is "$D/outside.txt" "$D/outside.before" "the file outside the export changed"
+}
+
 # --- bad usage and bad kernels ----------------------------------------------
 
 t_bogus_option() {
@@ -578,6 +617,10 @@ for f in elf bzImage; do
 	add "vhostile.$f -m 4G, two disks: $VHOSTILE_CASES hostile cases, microrun silent, files as expected" \
 		t_vhostile "vhostile.$f"
 done
+add "v9p.elf --9p DIR,tag=hostshare: version, attach, walk, lopen, read; no way out of the export" \
+	t_v9p v9p.elf rw
+add "v9p.bzImage --9p DIR,tag=hostshare,ro: the same, and opening for writing answers EROFS" \
+	t_v9p v9p.bzImage ro
 add "microrun --bogus: status 2, one-line message" t_bogus_option
 add "microrun -k /nonexistent: status 1, names the file" t_missing_kernel
 add "empty kernel file: status 1" t_bad_kernel empty
