@@ -408,33 +408,57 @@ vblk: done
 	fi
 }
 
-# t_vhostile KERNEL: malformed chains, rings, queue set-ups and register
-# writes, crafted on the first disk and random on the second (see
+# t_vhostile KERNEL [-v]: malformed chains, rings, queue set-ups and
+# register writes, crafted on the first disk and random on the second (see
 # tests/guests/vhostile.c). The guest says how each case went and powers
 # off only if all passed; microrun must say nothing (no sanitizer report
 # either) and the first disk's file must be the host pattern with only the
 # guest's one well-formed write (sector 7); the second keeps its size.
+# With -v, microrun names each device's first guest error, and reports at
+# most one a device reset (the guest prints how many it did).
 VHOSTILE_CASES=53
 t_vhostile() {
 	local ok other
 	need "$G/$1"
 	sectors "$D/disk0" host 0 127
 	sectors "$D/disk1" host 0 127
-	mr -m 4G -d "$D/disk0" -d "$D/disk1" -k "$G/$1"
+	mr -m 4G ${2:-} -d "$D/disk0" -d "$D/disk1" -k "$G/$1"
 	status_is 0
 	! grep -q FAIL "$D/out" || fail "the guest reports failed cases: $(grep FAIL "$D/out")"
 	ok=$(grep -c '^vhostile: ok ' "$D/out")
 	[ "$ok" = "$VHOSTILE_CASES" ] || fail "$ok cases passed, expected $VHOSTILE_CASES"
 	grep -qx "vhostile: $VHOSTILE_CASES passed, 0 failed" "$D/out" ||
 		fail "no summary line 'vhostile: $VHOSTILE_CASES passed, 0 failed'"
-	other=$(grep -vE '^vhostile: (ok |random rings: |[0-9]+ passed, )' "$D/out")
+	other=$(grep -vE '^vhostile: (ok |random rings: |resets: |[0-9]+ passed, )' "$D/out")
 	[ -z "$other" ] || fail "unexpected output: $other"
-	err_quiet
+	if [ -n "${2:-}" ]; then
+		vhostile_reports
+	else
+		err_quiet
+	fi
 	sectors "$D/expected-disk" host 0 6
 	sectors "$D/expected-disk" vhst 7 7
 	sectors "$D/expected-disk" host 8 127
 	disk_is "$D/disk0" "$D/expected-disk" "first disk is not the host pattern with the guest's sector 7"
 	[ "$(stat -c %s "$D/disk1")" = 65536 ] || fail "second disk's size changed"
+}
+
+# vhostile -v: the first report of each disk, and no more reports than resets
+vhostile_reports() {
+	local resets reports n base
+	! grep -qE 'AddressSanitizer|runtime error|LeakSanitizer' "$D/err" ||
+		fail "sanitizer report on stderr"
+	grep -m 1 -F 'virtio-blk at 0xd0000000: guest error:' "$D/err" |
+		grep -qx 'microrun: virtio-blk at 0xd0000000: guest error: malformed request failed (Bad address) (reported once per device reset)' ||
+		fail "first report for the first disk is not the malformed request (Bad address)"
+	for n in 1 2; do
+		base=$(printf '0x%x' $((0xd0000000 + (n - 1) * 0x1000)))
+		resets=$(sed -n "s/^vhostile: resets: first disk \([0-9]*\), second disk \([0-9]*\)\$/\\$n/p" "$D/out")
+		[ -n "$resets" ] || { fail "guest printed no reset counts"; return; }
+		reports=$(grep -c "virtio-blk at $base: guest error:" "$D/err")
+		[ "$reports" -ge 1 ] && [ "$reports" -le $((resets + 1)) ] ||
+			fail "$reports reports for the disk at $base, after $resets resets"
+	done
 }
 
 # t_v9p KERNEL rw|ro: version, attach, walk, lopen, read of a file in an
@@ -617,6 +641,8 @@ for f in elf bzImage; do
 	add "vhostile.$f -m 4G, two disks: $VHOSTILE_CASES hostile cases, microrun silent, files as expected" \
 		t_vhostile "vhostile.$f"
 done
+add "vhostile.elf -v: each disk's first guest error named, at most one report a reset" \
+	t_vhostile vhostile.elf -v
 add "v9p.elf --9p DIR,tag=hostshare: version, attach, walk, lopen, read; no way out of the export" \
 	t_v9p v9p.elf rw
 add "v9p.bzImage --9p DIR,tag=hostshare,ro: the same, and opening for writing answers EROFS" \

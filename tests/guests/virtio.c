@@ -13,6 +13,7 @@
 
 int vio_find(struct vio_dev *d, uint32_t device_id, unsigned nth)
 {
+	*d = (struct vio_dev){ 0 };
 	for (unsigned i = 0; i < VIO_MAX_DEVICES; i++) {
 		d->base = VIO_MMIO_BASE + i * VIO_MMIO_STRIDE;
 		if (vio_read(d, VIRTIO_MMIO_MAGIC_VALUE) == VIO_MAGIC &&
@@ -26,6 +27,7 @@ int vio_find(struct vio_dev *d, uint32_t device_id, unsigned nth)
 void vio_reset(struct vio_dev *d)
 {
 	vio_write(d, VIRTIO_MMIO_STATUS, 0);
+	d->resets++;
 	/* 2.4.2: the reset is complete when Status reads 0. */
 	for (unsigned i = 0; i < WAIT_POLLS && vio_read(d, VIRTIO_MMIO_STATUS); i++)
 		;

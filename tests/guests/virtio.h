@@ -41,6 +41,7 @@ struct vio_queue {
 struct vio_dev {
 	uintptr_t base;         /* the MMIO window */
 	uint64_t features;      /* negotiated */
+	unsigned resets;        /* by vio_reset(), for bounding what a device reports */
 	struct vio_queue q;     /* queue 0: every device here uses just one */
 };
 
