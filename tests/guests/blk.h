@@ -32,8 +32,8 @@ struct blk_result {
  * `features` it offers, its queue in `ring` (VIO_RING_BYTES, 4 KiB
  * aligned). 0 or -1. */
 int blk_start(struct vio_dev *d, unsigned nth, uint64_t features, void *ring);
-/* Capacity in sectors, read under ConfigGeneration (4.2.2: a 64-bit
- * field takes two reads). */
+/* Capacity in sectors: two 32-bit reads under ConfigGeneration, as 2.5.1
+ * asks for a 64-bit field. */
 uint64_t blk_capacity(const struct vio_dev *d);
 
 /* The request shared by blk_request() and the hostile guest's own chains,

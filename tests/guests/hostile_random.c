@@ -170,9 +170,11 @@ static const char *one_ring(struct vio_dev *d, void *ring, struct tally *t)
 		t->status++;
 	else if (w == VIO_USED)
 		t->empty++;
-	/* Whatever else the device used: the next ring starts afresh. */
-	d->q.last_used = *(volatile uint16_t *)&d->q.used->idx;
+	/* Reading InterruptStatus waits for the device to finish draining
+	 * (it holds the transport's lock meanwhile); whatever else it used
+	 * then, the next ring starts afresh. */
 	vio_ack_interrupt(d);
+	d->q.last_used = *(volatile uint16_t *)&d->q.used->idx;
 	if (w == VIO_USED && !(vio_read(d, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET))
 		return NULL;
 	t->resets++;

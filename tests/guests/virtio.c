@@ -3,13 +3,15 @@
 
 #include "lib.h"
 
-/* Polls of the used ring before giving up: microrun answers a notify
- * before the vCPU resumes, but a device that answers from another thread
- * (ioeventfd) may take a moment; at the 1-2 M instructions/s of an
- * emulated /dev/kvm this is a second or two. */
-#define WAIT_POLLS      (1u << 21)
+/* Polls of the used ring before giving up: microrun serves a queue in a
+ * thread of its own (the kick reaches it through an ioeventfd), which a
+ * loaded host may schedule late; at the 1-2 M instructions/s of an
+ * emulated /dev/kvm this is several seconds. */
+#define WAIT_POLLS      (1u << 23)
 /* Read Status (an exit to microrun) only this often while polling. */
 #define STATUS_EVERY    1024
+/* Reads of Status after writing 0, before the reset counts as done. */
+#define RESET_POLLS     1000
 
 int vio_find(struct vio_dev *d, uint32_t device_id, unsigned nth)
 {
@@ -29,7 +31,7 @@ void vio_reset(struct vio_dev *d)
 	vio_write(d, VIRTIO_MMIO_STATUS, 0);
 	d->resets++;
 	/* 2.4.2: the reset is complete when Status reads 0. */
-	for (unsigned i = 0; i < WAIT_POLLS && vio_read(d, VIRTIO_MMIO_STATUS); i++)
+	for (unsigned i = 0; i < RESET_POLLS && vio_read(d, VIRTIO_MMIO_STATUS); i++)
 		;
 }
 

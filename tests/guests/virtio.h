@@ -91,7 +91,7 @@ int vio_queue_setup(struct vio_dev *d, void *mem, uint16_t size);
 int vio_driver_ok(struct vio_dev *d);
 /* All three, with the status checked. */
 int vio_start(struct vio_dev *d, uint64_t wanted, void *mem, uint16_t size);
-/* Write 0 to Status and wait until it reads 0 (4.2.3.1.1). */
+/* Write 0 to Status and wait until it reads 0 (2.4.2). */
 void vio_reset(struct vio_dev *d);
 
 /* Writes `bufs` as a chain from the next free descriptor on, and makes it
