@@ -18,8 +18,9 @@ const char *hostile_restart(struct vio_dev *d, void *ring);
 /* A well-formed read of sector 0; with `check_data`, it must hold the
  * "host" pattern. NULL if it worked, else what went wrong. */
 const char *hostile_read_ok(struct vio_dev *d, int check_data);
-/* The random campaign on disk `d` (queue in `ring`); one verdict per
- * phase. */
-void hostile_random(struct hostile_report *r, struct vio_dev *d, void *ring, uint64_t ram_top);
+/* The random campaign on disk `d` (queue in `ring`) from PRNG seed
+ * `seed` (not 0); one verdict per phase. */
+void hostile_random(struct hostile_report *r, struct vio_dev *d, void *ring, uint64_t ram_top,
+		    uint64_t seed);
 
 #endif
