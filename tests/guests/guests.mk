@@ -9,10 +9,11 @@ GUEST_OUT   := $(BUILD)/guests
 GUEST_NAMES := bootcheck hello panic triplefault halt spin echo unhandled \
 	vblk vhostile v9p
 # Guests that drive virtio devices link the driver (and its block helpers);
-# vhostile is in two parts.
+# vhostile and v9p have parts of their own.
 GUEST_VIRTIO_NAMES := vblk vhostile v9p
 GUEST_VIRTIO_OBJS := $(GUEST_OUT)/obj/virtio.o $(GUEST_OUT)/obj/blk.o
-GUEST_EXTRA_OBJS := $(GUEST_OUT)/obj/hostile_random.o
+GUEST_EXTRA_OBJS := $(GUEST_OUT)/obj/hostile_random.o $(GUEST_OUT)/obj/p9client.o \
+	$(GUEST_OUT)/obj/p9hostile.o
 
 GUEST_CFLAGS := -std=gnu11 -ffreestanding -nostdlib -fno-stack-protector \
 	-mno-red-zone -mgeneral-regs-only -fpie -fvisibility=hidden \
@@ -64,6 +65,7 @@ $(GUEST_ELFS): $(GUEST_OUT)/%.elf: $(GUEST_OUT)/obj/%.o $(GUEST_LIB_OBJS) \
 
 $(GUEST_VIRTIO_NAMES:%=$(GUEST_OUT)/%.elf): $(GUEST_VIRTIO_OBJS)
 $(GUEST_OUT)/vhostile.elf: $(GUEST_OUT)/obj/hostile_random.o
+$(GUEST_OUT)/v9p.elf: $(GUEST_OUT)/obj/p9client.o $(GUEST_OUT)/obj/p9hostile.o
 
 $(GUEST_OUT)/%.bin: $(GUEST_OUT)/%.elf
 	$(GUEST_OBJCOPY) -O binary $< $@

@@ -464,7 +464,9 @@ vhostile_reports() {
 # t_v9p KERNEL rw|ro: version, attach, walk, lopen, read of a file in an
 # export, printed exactly; ways out of the export ("..", a relative and an
 # absolute symlink to a file beside it) refused; opening for writing
-# refused with EROFS (30) on a read-only export. Both files untouched.
+# refused with EROFS (30) on a read-only export; malformed messages and
+# chains refused (tests/guests/p9hostile.c), a split one served, and the
+# file read again afterwards. Both files untouched.
 t_v9p() {
 	local opt="" wopen=Rlopen
 	if ! "$MR" --help 2>&1 | grep -q -e '--9p'; then
@@ -491,6 +493,27 @@ v9p: walk ../outside.txt: refused
 v9p: open symlink rel -> ../outside.txt: refused
 v9p: open symlink abs -> outside.txt's absolute path: refused
 v9p: open hello.txt for writing: $wopen
+v9p: Rlopen qid type 0x0
+v9p: Rread 28 bytes: hello from the host over 9p
+v9p: hostile size field 100 bytes past the message: refused
+v9p: hostile size field 4: refused
+v9p: hostile size field 2^32-1: refused
+v9p: hostile message of 5 bytes: refused
+v9p: hostile unknown message type 250: refused
+v9p: hostile Twalk name running past the message: refused
+v9p: hostile Twalk of 17 names: refused
+v9p: hostile Twalk of one name with slashes, ../outside.txt: refused
+v9p: hostile Twalk to a newfid in use: refused
+v9p: hostile Tread of a fid never made: refused
+v9p: hostile Tattach to a fid in use: refused
+v9p: hostile Tlopen of the export's root for writing: refused
+v9p: hostile Tread of a fid not opened: refused
+v9p: hostile Tread of 2^32-1 bytes: handled
+v9p: hostile R-buffer of 4 bytes: refused
+v9p: hostile R-buffer device-readable: refused
+v9p: hostile T-message device-writable: refused
+v9p: hostile Tread and Rread split across three buffers each: Rread 28 bytes: hello from the host over 9p
+v9p: still serving
 v9p: Rlopen qid type 0x0
 v9p: Rread 28 bytes: hello from the host over 9p
 v9p: done
