@@ -46,7 +46,9 @@ static uint32_t below(uint32_t n)
 	return (uint32_t)(rnd() % n);
 }
 
-/* An address no buffer may have: the device must refuse it. */
+/* An address at an edge of RAM: the device must refuse a buffer there
+ * that does not fit wholly in RAM, and the few that do fit lie in RAM the
+ * guest does not use (the end of RAM: above 4 GiB with -m 4G). */
 static uint64_t bad_addr(void)
 {
 	switch (below(6)) {
