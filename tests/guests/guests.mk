@@ -8,12 +8,11 @@ GUEST_DIR   := tests/guests
 GUEST_OUT   := $(BUILD)/guests
 GUEST_NAMES := bootcheck hello panic triplefault halt spin echo unhandled \
 	vblk vhostile v9p
-# Guests that drive virtio devices link the driver (and its block helpers);
-# vhostile and v9p have parts of their own.
+# Guests that drive virtio devices link the driver (virtio.c), and parts
+# of their own as the rules below the link rule say.
 GUEST_VIRTIO_NAMES := vblk vhostile v9p
-GUEST_VIRTIO_OBJS := $(GUEST_OUT)/obj/virtio.o $(GUEST_OUT)/obj/blk.o
-GUEST_EXTRA_OBJS := $(GUEST_OUT)/obj/hostile_random.o $(GUEST_OUT)/obj/p9client.o \
-	$(GUEST_OUT)/obj/p9hostile.o
+GUEST_PARTS := virtio blk hostile_random p9client p9hostile
+GUEST_PART_OBJS := $(GUEST_PARTS:%=$(GUEST_OUT)/obj/%.o)
 
 GUEST_CFLAGS := -std=gnu11 -ffreestanding -nostdlib -fno-stack-protector \
 	-mno-red-zone -mgeneral-regs-only -fpie -fvisibility=hidden \
@@ -27,7 +26,7 @@ GUEST_HOST_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror
 GUEST_OBJCOPY ?= objcopy
 GUEST_READELF ?= readelf
 
-GUEST_C_OBJS := $(GUEST_OUT)/obj/lib.o $(GUEST_VIRTIO_OBJS) $(GUEST_EXTRA_OBJS) \
+GUEST_C_OBJS := $(GUEST_OUT)/obj/lib.o $(GUEST_PART_OBJS) \
 	$(GUEST_NAMES:%=$(GUEST_OUT)/obj/%.o)
 GUEST_LIB_OBJS := $(GUEST_OUT)/obj/entry.o $(GUEST_OUT)/obj/lib.o
 GUEST_ELFS := $(GUEST_NAMES:%=$(GUEST_OUT)/%.elf)
@@ -60,11 +59,11 @@ $(GUEST_OUT)/obj/entry.o: $(GUEST_DIR)/entry.S
 
 $(GUEST_ELFS): $(GUEST_OUT)/%.elf: $(GUEST_OUT)/obj/%.o $(GUEST_LIB_OBJS) \
 		$(GUEST_DIR)/guest.ld
-	$(CC) $(GUEST_LDFLAGS) -o $@ $(GUEST_LIB_OBJS) \
-		$(filter $(GUEST_VIRTIO_OBJS) $(GUEST_EXTRA_OBJS),$^) $<
+	$(CC) $(GUEST_LDFLAGS) -o $@ $(GUEST_LIB_OBJS) $(filter $(GUEST_PART_OBJS),$^) $<
 
-$(GUEST_VIRTIO_NAMES:%=$(GUEST_OUT)/%.elf): $(GUEST_VIRTIO_OBJS)
-$(GUEST_OUT)/vhostile.elf: $(GUEST_OUT)/obj/hostile_random.o
+$(GUEST_VIRTIO_NAMES:%=$(GUEST_OUT)/%.elf): $(GUEST_OUT)/obj/virtio.o
+$(GUEST_OUT)/vblk.elf: $(GUEST_OUT)/obj/blk.o
+$(GUEST_OUT)/vhostile.elf: $(GUEST_OUT)/obj/blk.o $(GUEST_OUT)/obj/hostile_random.o
 $(GUEST_OUT)/v9p.elf: $(GUEST_OUT)/obj/p9client.o $(GUEST_OUT)/obj/p9hostile.o
 
 $(GUEST_OUT)/%.bin: $(GUEST_OUT)/%.elf
