@@ -359,9 +359,9 @@ disk_is() {
 }
 
 # t_vblk KERNEL rw|ro SERIAL: sector 0 read and checked by the guest,
-# sectors 2-3 written (rw: the file must hold the guest's pattern there
-# and nothing else changed; ro: IOERR and the file untouched), flush,
-# serial, capacity. The ro disk is 100 bytes past a whole sector, which
+# sectors 2-3 written, 5 discarded, 6 zeroed (rw: the file must hold the
+# guest's pattern in 2-3, zeros in 5-6 and nothing else changed; ro: IOERR
+# for all three and the file untouched), flush, serial, capacity. The ro disk is 100 bytes past a whole sector, which
 # the capacity must round down.
 t_vblk() {
 	local disk=$D/disk opt="" write=0 holds=vblk ro_line=""
@@ -384,6 +384,8 @@ vblk: write sectors 2-3: status $write
 vblk: read sector 2: status 0
 vblk: sector 2 holds $holds-sector-002
 vblk: flush: status 0
+vblk: discard sector 5: status $write
+vblk: write zeroes to sector 6: status $write
 vblk: get id: status 0
 vblk: serial=${3#-}
 vblk: interrupt status 0x1, after ack 0x0
@@ -403,8 +405,10 @@ vblk: done
 	else
 		sectors "$D/expected-disk" host 0 1
 		sectors "$D/expected-disk" vblk 2 3
-		sectors "$D/expected-disk" host 4 127
-		disk_is "$disk" "$D/expected-disk" "disk file is not the host pattern with the guest's sectors 2-3"
+		sectors "$D/expected-disk" host 4 4
+		head -c 1024 /dev/zero >>"$D/expected-disk"
+		sectors "$D/expected-disk" host 7 127
+		disk_is "$disk" "$D/expected-disk" "disk file is not the host pattern with the guest's sectors 2-3 and zeros in 5-6"
 	fi
 }
 

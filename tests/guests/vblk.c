@@ -2,15 +2,17 @@
  * driver would, reporting each step on the UART for run.sh to compare:
  * set-up, capacity, a read of sector 0 (which the test filled with the
  * "host" pattern, see blk.h), a two-buffer write of sectors 2-3 ("vblk"
- * pattern), a read back of sector 2, a flush, the serial (GET_ID) and the
- * used-ring interrupt. A read-only disk answers the write with a status,
+ * pattern), a read back of sector 2, a flush, a discard of sector 5 and a
+ * write-zeroes of sector 6 (both must read as zeros in the file
+ * afterwards), the serial (GET_ID) and the used-ring interrupt. A read-only disk answers the write with a status,
  * which is printed like every other. Powers off (status 0) when every
  * request got an answer; resets (122) when something did not. */
 #include "blk.h"
 #include "lib.h"
 
 #define FEATURES (1ull << VIRTIO_BLK_F_RO | 1ull << VIRTIO_BLK_F_FLUSH | \
-		  1ull << VIRTIO_BLK_F_BLK_SIZE | 1ull << VIRTIO_BLK_F_SEG_MAX)
+		  1ull << VIRTIO_BLK_F_BLK_SIZE | 1ull << VIRTIO_BLK_F_SEG_MAX | \
+		  1ull << VIRTIO_BLK_F_DISCARD | 1ull << VIRTIO_BLK_F_WRITE_ZEROES)
 
 static uint8_t ring[VIO_RING_BYTES] __attribute__((aligned(4096)));
 static uint8_t data[2][BLK_SECTOR] __attribute__((aligned(16)));
@@ -34,6 +36,8 @@ static uint8_t request(struct vio_dev *d, const char *what, uint32_t type, uint6
 	};
 	if (type == VIRTIO_BLK_T_GET_ID)
 		bufs[0].len = VIRTIO_BLK_ID_BYTES;
+	if (type == VIRTIO_BLK_T_DISCARD || type == VIRTIO_BLK_T_WRITE_ZEROES)
+		bufs[0].len = sizeof(struct virtio_blk_discard_write_zeroes);
 	struct blk_result r = blk_request(d, type, sector, bufs, n);
 
 	if (r.wait != VIO_USED)
@@ -58,6 +62,16 @@ static void read_sector(struct vio_dev *d, const char *what, unsigned sector)
 	puts(" holds ");
 	blk_put_contents(data[0], sector, "host", "vblk");
 	putc('\n');
+}
+
+/* 5.2.6: one segment, sector `sector`; a read-only disk offers neither
+ * command, and the request must fail there. */
+static void zero_sector(struct vio_dev *d, const char *what, uint32_t type, uint64_t sector)
+{
+	struct virtio_blk_discard_write_zeroes *seg = (void *)data[0];
+
+	*seg = (struct virtio_blk_discard_write_zeroes){ .sector = sector, .num_sectors = 1 };
+	request(d, what, type, 0, 1);
 }
 
 static void put_serial(struct vio_dev *d)
@@ -93,6 +107,8 @@ void guest_main(const struct boot_params *bp)
 	request(&d, "write sectors 2-3", VIRTIO_BLK_T_OUT, 2, 2);
 	read_sector(&d, "read sector 2", 2);
 	request(&d, "flush", VIRTIO_BLK_T_FLUSH, 0, 0);
+	zero_sector(&d, "discard sector 5", VIRTIO_BLK_T_DISCARD, 5);
+	zero_sector(&d, "write zeroes to sector 6", VIRTIO_BLK_T_WRITE_ZEROES, 6);
 	put_serial(&d);
 	puts("vblk: interrupt status 0x");
 	put_hex(vio_ack_interrupt(&d));
