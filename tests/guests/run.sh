@@ -343,6 +343,46 @@ t_unhandled() {
 	out_is $'unhandled: ok\n'
 }
 
+# t_status KERNEL WORDS STATUS OUTPUT: the status guest (tests/guests/status.c)
+# drives the exit-status port as WORDS (commas for spaces) say; microrun
+# must exit with STATUS and say nothing on stderr unless the init reported
+# a failure; stdout must be exactly what OUTPUT names: the port's
+# signature (sig), the fake status lines (fake), each followed by the
+# guest's "no status" when it powered off (sig+off, fake+off), or nothing.
+t_status() {
+	local sig=$'signature 0x5453524d\n' off=$'no status\n'
+	local fake=$'microrun: the program exited with status 42\nexit status 42\n'
+	need "$G/$1"
+	mr -a "${2//,/ }" -k "$G/$1"
+	status_is "$3"
+	case $4 in
+	sig) out_is "$sig" ;;
+	sig+off) out_is "$sig$off" ;;
+	fake+off) out_is "$fake$off" ;;
+	none) out_empty ;;
+	esac
+	case $3 in
+	120|126|127) err_message "the guest's init could not" ;;
+	*) err_quiet ;;
+	esac
+}
+
+# status 0 through the port and a plain poweroff both exit 0; -v tells
+# which it was
+t_status_zero_vs_poweroff() {
+	need "$G/$1"
+	mr -v -a 'w=0' -k "$G/$1"
+	status_is 0
+	grep -qx 'microrun: the program exited with status 0' "$D/err" ||
+		fail "-v does not report the program's status 0"
+	! grep -q 'powered off' "$D/err" || fail "a reported status 0 was taken for a poweroff"
+	mr -v -k "$G/$1"
+	status_is 0
+	grep -qx 'microrun: guest powered off (ACPI S5)' "$D/err" ||
+		fail "-v does not report the plain poweroff"
+	! grep -q 'the program exited' "$D/err" || fail "a poweroff was taken for a program status"
+}
+
 # --- bad usage and bad kernels ----------------------------------------------
 
 t_bogus_option() {
@@ -474,6 +514,22 @@ for f in elf bzImage; do
 	add "unhandled.$f: unbacked port and MMIO read all ones" \
 		t_unhandled "unhandled.$f"
 done
+for f in elf bzImage; do
+	add "status.$f writes 42 to the exit-status port: status 42" \
+		t_status "status.$f" sig,w=2a 42 sig
+	add "status.$f prints a fake status line on the UART, powers off: status 0" \
+		t_status "status.$f" fake 0 fake+off
+done
+add "status.elf reports death by signal 9: status 137" t_status status.elf w=109 137 none
+add "status.elf reports an init failure (modules): status 120 and a message" \
+	t_status status.elf w=203 120 none
+add "status.elf reports program not found: status 127" t_status status.elf w=209 127 none
+add "status.elf reports program not executable: status 126" t_status status.elf w=20a 126 none
+add "status.elf byte write, bad value, then 7 and 8: only 7 counts" \
+	t_status status.elf b=2a,w=12345,w=7,w=8 7 none
+add "status.elf writes no status: a plain poweroff, status 0" t_status status.elf sig 0 sig+off
+add "status.elf: status 0 reported vs plain poweroff, told apart by -v" \
+	t_status_zero_vs_poweroff status.elf
 add "microrun --bogus: status 2, one-line message" t_bogus_option
 add "microrun -k /nonexistent: status 1, names the file" t_missing_kernel
 add "empty kernel file: status 1" t_bad_kernel empty

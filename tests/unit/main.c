@@ -33,6 +33,7 @@ int main(void)
 		kernel_version_suite,
 		modules_suite,
 		module_file_suite,
+		status_port_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
 

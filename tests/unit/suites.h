@@ -29,5 +29,6 @@ Suite *cpio_suite(void);
 Suite *kernel_version_suite(void);
 Suite *modules_suite(void);
 Suite *module_file_suite(void);
+Suite *status_port_suite(void);
 
 #endif
