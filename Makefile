@@ -16,7 +16,8 @@ LDLIBS  := -lpthread -lseccomp -lcap-ng -llzma -lzstd -lz
 
 # The VMM: generic core in src/, x86 specifics in src/x86/ and boot/x86/.
 LIB_SRCS := $(filter-out src/main.c, \
-	$(wildcard src/*.c src/x86/*.c boot/*.c boot/x86/*.c devices/*.c))
+	$(wildcard src/*.c src/x86/*.c boot/*.c boot/x86/*.c devices/*.c)) \
+	boot/init/runcfg_decode.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)

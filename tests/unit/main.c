@@ -34,6 +34,7 @@ int main(void)
 		modules_suite,
 		module_file_suite,
 		status_port_suite,
+		runcfg_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
 

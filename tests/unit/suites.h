@@ -30,5 +30,6 @@ Suite *kernel_version_suite(void);
 Suite *modules_suite(void);
 Suite *module_file_suite(void);
 Suite *status_port_suite(void);
+Suite *runcfg_suite(void);
 
 #endif
