@@ -35,6 +35,7 @@ int main(void)
 		module_file_suite,
 		status_port_suite,
 		runcfg_suite,
+		init_child_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
 

@@ -31,5 +31,6 @@ Suite *modules_suite(void);
 Suite *module_file_suite(void);
 Suite *status_port_suite(void);
 Suite *runcfg_suite(void);
+Suite *init_child_suite(void);
 
 #endif
