@@ -36,6 +36,8 @@ int main(void)
 		status_port_suite,
 		runcfg_suite,
 		init_child_suite,
+		init_image_suite,
+		guest_env_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
 

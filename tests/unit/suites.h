@@ -32,5 +32,7 @@ Suite *module_file_suite(void);
 Suite *status_port_suite(void);
 Suite *runcfg_suite(void);
 Suite *init_child_suite(void);
+Suite *init_image_suite(void);
+Suite *guest_env_suite(void);
 
 #endif

@@ -52,6 +52,12 @@ static int encode_err(void)
 	return r;
 }
 
+static void encode_refused(const char *want_why)
+{
+	encode_err();
+	ck_assert_str_eq(why, want_why);
+}
+
 static void decode_ok(void)
 {
 	int r = runcfg_decode(buf, len, &view, &why);
@@ -221,13 +227,11 @@ END_TEST
 START_TEST(test_no_program_refused)
 {
 	cfg.argc = 0;
-	encode_err();
-	ck_assert_str_eq(why, "argv: no program");
+	encode_refused("argv: no program");
 	static const char *const empty[] = { "" };
 	cfg.argv = empty;
 	cfg.argc = 1;
-	encode_err();
-	ck_assert_str_eq(why, "argv: no program");
+	encode_refused("argv: no program");
 }
 END_TEST
 
@@ -237,40 +241,33 @@ START_TEST(test_bad_env_refused)
 	static const char *const noname[] = { "=x" };
 	cfg.env = noeq;
 	cfg.nenv = 1;
-	encode_err();
-	ck_assert_str_eq(why, "an environment entry is not NAME=VALUE");
+	encode_refused("an environment entry is not NAME=VALUE");
 	cfg.env = noname;
-	encode_err();
-	ck_assert_str_eq(why, "an environment entry is not NAME=VALUE");
+	encode_refused("an environment entry is not NAME=VALUE");
 }
 END_TEST
 
 START_TEST(test_bad_paths_and_names_refused)
 {
 	cfg.cwd = "relative/dir";
-	encode_err();
-	ck_assert_str_eq(why, "cwd: not an absolute path");
+	encode_refused("cwd: not an absolute path");
 	setup();
 	cfg.hostname = "under_score";
-	encode_err();
-	ck_assert_str_eq(why, "hostname: not 1-64 of A-Z a-z 0-9 . -");
+	encode_refused("hostname: not 1-64 of A-Z a-z 0-9 . -");
 	setup();
 	cfg.hostname = "";
 	encode_err();
 	setup();
 	cfg.root_tag = "has space";
-	encode_err();
-	ck_assert_str_eq(why, "root: bad 9p tag");
+	encode_refused("root: bad 9p tag");
 	setup();
 	cfg.console[1] = "bad name!";
-	encode_err();
-	ck_assert_str_eq(why, "console: neither empty, a device path nor a port name");
+	encode_refused("console: neither empty, a device path nor a port name");
 	setup();
 	static const char *const relmod[] = { "virtio.ko" };
 	cfg.modules = relmod;
 	cfg.nmodules = 1;
-	encode_err();
-	ck_assert_str_eq(why, "modules: a path is not absolute");
+	encode_refused("modules: a path is not absolute");
 }
 END_TEST
 
@@ -279,14 +276,12 @@ START_TEST(test_bad_mounts_refused)
 	struct runcfg_mount m = { .tag = "t", .path = "/", .read_only = false };
 	cfg.mounts = &m;
 	cfg.nmounts = 1;
-	encode_err();
-	ck_assert_str_eq(why, "mounts: path not absolute, or /");
+	encode_refused("mounts: path not absolute, or /");
 	m.path = "rel";
 	encode_err();
 	m.path = "/ok";
 	m.tag = "";
-	encode_err();
-	ck_assert_str_eq(why, "mounts: bad 9p tag");
+	encode_refused("mounts: bad 9p tag");
 	m.tag = "t";
 	encode_ok();
 }

@@ -38,6 +38,14 @@ static uint32_t inl(unsigned offset)
 	return b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
 }
 
+/* Exactly one report, of this kind and value. */
+static void assert_report(enum status_kind kind, unsigned value)
+{
+	ck_assert_uint_eq(reports, 1);
+	ck_assert_int_eq(last.kind, kind);
+	ck_assert_uint_eq(last.value, value);
+}
+
 START_TEST(test_signature)
 {
 	uint8_t b[2] = { 0, 0 };
@@ -54,9 +62,7 @@ END_TEST
 START_TEST(test_exit_status_42)
 {
 	outl(0, 42);
-	ck_assert_uint_eq(reports, 1);
-	ck_assert_int_eq(last.kind, STATUS_KIND_EXITED);
-	ck_assert_uint_eq(last.value, 42);
+	assert_report(STATUS_KIND_EXITED, 42);
 	ck_assert_uint_eq(port.ignored, 0);
 }
 END_TEST
@@ -64,31 +70,24 @@ END_TEST
 START_TEST(test_exit_status_0_and_255)
 {
 	outl(0, 0);
-	ck_assert_uint_eq(reports, 1);
-	ck_assert_int_eq(last.kind, STATUS_KIND_EXITED);
-	ck_assert_uint_eq(last.value, 0);
+	assert_report(STATUS_KIND_EXITED, 0);
 	setup();
 	outl(0, 255);
-	ck_assert_uint_eq(reports, 1);
-	ck_assert_uint_eq(last.value, 255);
+	assert_report(STATUS_KIND_EXITED, 255);
 }
 END_TEST
 
 START_TEST(test_signal_death)
 {
 	outl(0, 0x100 | 15);
-	ck_assert_uint_eq(reports, 1);
-	ck_assert_int_eq(last.kind, STATUS_KIND_SIGNALED);
-	ck_assert_uint_eq(last.value, 15);
+	assert_report(STATUS_KIND_SIGNALED, 15);
 }
 END_TEST
 
 START_TEST(test_init_failure)
 {
 	outl(0, 0x200 | STATUS_STEP_MOUNT_ROOT);
-	ck_assert_uint_eq(reports, 1);
-	ck_assert_int_eq(last.kind, STATUS_KIND_INIT_FAILED);
-	ck_assert_uint_eq(last.value, STATUS_STEP_MOUNT_ROOT);
+	assert_report(STATUS_KIND_INIT_FAILED, STATUS_STEP_MOUNT_ROOT);
 }
 END_TEST
 
@@ -104,8 +103,7 @@ START_TEST(test_other_widths_ignored)
 	ck_assert_uint_eq(reports, 0);
 	ck_assert_uint_eq(port.ignored, 3);
 	outl(0, 7);
-	ck_assert_uint_eq(reports, 1);
-	ck_assert_uint_eq(last.value, 7);
+	assert_report(STATUS_KIND_EXITED, 7);
 }
 END_TEST
 
@@ -132,8 +130,7 @@ START_TEST(test_first_report_wins)
 	outl(0, 3);
 	outl(0, 4);
 	outl(0, 0x100 | 9);
-	ck_assert_uint_eq(reports, 1);
-	ck_assert_uint_eq(last.value, 3);
+	assert_report(STATUS_KIND_EXITED, 3);
 	ck_assert_uint_eq(port.ignored, 2);
 	ck_assert_uint_eq(inl(0), STATUS_PORT_SIGNATURE);
 }
