@@ -65,6 +65,11 @@ $(BUILD)/test_unit: $(UNIT_OBJS) $(BUILD)/libmicrorun.a
 	$(call say,LD,$@)
 	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs check)
 
+# Writes a run configuration for the guest init: for tests/init/run.sh.
+$(BUILD)/mkconfig: $(BUILD)/tests/init/mkconfig.o $(BUILD)/libmicrorun.a
+	$(call say,LD,$@)
+	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^
+
 include tests/guests/guests.mk
 
 # --- tests ------------------------------------------------------------
