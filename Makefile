@@ -76,8 +76,8 @@ include tests/guests/guests.mk
 # check: unit tests, tiny guests on /dev/kvm, the real-kernel early boot,
 # then the unit and tiny-guest tests again under ASan+UBSan, then the
 # end-to-end suite (full boots of Debian's kernel on a real KVM: the host's,
-# or a nested QEMU-TCG machine's).
-check: check-plain check-asan e2e
+# or a nested QEMU-TCG machine's), and the guest init booted by QEMU-TCG.
+check: check-plain check-asan e2e check-init
 
 check-plain: $(BUILD)/microrun $(BUILD)/test_unit guests
 	groff -man -ww -z man/microrun.1
@@ -94,6 +94,9 @@ check-asan:
 
 e2e: $(BUILD)/microrun
 	tests/e2e/run.sh $(BUILD)/microrun
+
+check-init: $(BUILD)/mkconfig $(BUILD)/init/microrun-init
+	tests/init/run.sh $(BUILD)
 
 bench: $(BUILD)/microrun guests
 	tests/bench/run.sh $(BUILD)/microrun $(BUILD)/guests
@@ -114,6 +117,6 @@ install: $(BUILD)/microrun
 clean:
 	rm -rf build
 
-.PHONY: all check check-plain check-asan e2e bench demo deps install clean guests
+.PHONY: all check check-plain check-asan e2e check-init bench demo deps install clean guests
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

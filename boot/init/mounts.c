@@ -15,7 +15,8 @@
 
 /* 9p options (Documentation/filesystems/9p.rst). msize 512 KiB: fewer,
  * larger messages for reads and readdir (the Linux client's default is
- * 128 KiB; virtio's transport caps what it accepts). The root uses
+ * 128 KiB); Linux 6.1's virtio transport takes at most 512000 bytes and
+ * silently clamps to that, later kernels more. The root uses
  * cache=loose: it is read-only for the life of a short run, so the guest
  * may keep dentries, attributes and pages, which spares a round trip to
  * the host for every lookup and stat (metadata-heavy work is where 9p is
