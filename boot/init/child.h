@@ -16,7 +16,8 @@ struct child_spec {
 	const char *const *argv;  /* argv[0] found on envp's PATH unless it has a '/' */
 	const char *const *envp;
 	const char *cwd;
-	int fds[3];               /* become stdin, stdout, stderr; -1: inherited */
+	int fds[3];               /* become stdin, stdout, stderr: -1 (inherited)
+				   * or descriptors above 2 */
 };
 
 /* How it ended, as the exit-status port takes it: (kind, value). */

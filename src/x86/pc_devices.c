@@ -193,8 +193,13 @@ static void status_access(void *dev, uint64_t offset, uint8_t *data, unsigned le
 	struct arch_vm *a = dev;
 
 	pthread_mutex_lock(&a->lock);
+	uint64_t ignored = a->status.ignored;
 	status_port_access(&a->status, (unsigned)offset, data, len, is_write);
+	bool first_ignored = ignored == 0 && a->status.ignored == 1;
 	pthread_mutex_unlock(&a->lock);
+	if (first_ignored)
+		mr_info("ignored a write to the exit-status port 0x%x: only the first 32-bit "
+			"write of a valid status counts", STATUS_PORT);
 }
 
 /* A wider access reads the byte register repeated and writes its low byte,
