@@ -4,7 +4,7 @@
  * shared writable directories), moves into it, runs the program, and
  * hands its exit status to microrun. A step that fails says why on the
  * console and is reported as an init failure, with the step, so microrun
- * exits with a status of its own (125-127) instead of the program's. */
+ * exits with a status of its own (120, 126, 127) instead of the program's. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>

@@ -169,8 +169,8 @@ DESC=(
 	"an orphan left behind: the program's own status 0:3"
 	"SIGTERM sent to the init reaches the program's trap: status 0:7"
 	"program not found: step 9 (microrun exits 127)"
-	"a module file missing: step 3 (microrun exits 125)"
-	"a truncated configuration: step 1 (microrun exits 125)"
+	"a module file missing: step 3 (microrun exits 120)"
+	"a truncated configuration: step 1 (microrun exits 120)"
 )
 CMD=(t_program t_signal t_orphan t_forward t_not_found t_missing_module t_corrupt_config)
 
