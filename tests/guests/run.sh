@@ -477,13 +477,8 @@ t_bad_kernel() {
 
 # --- the cases ------------------------------------------------------------
 
-DESC=()
-CMD=()
-add() {        # add DESCRIPTION FUNCTION ARG... (arguments without spaces)
-	DESC+=("$1")
-	shift
-	CMD+=("$*")
-}
+# shellcheck source=tests/lib/cases.sh
+. "$(dirname "$0")/../lib/cases.sh"
 
 for k in bootcheck.elf bootcheck.bzImage bootcheck-unaligned.bzImage; do
 	add "$k -m 256M -a 'foo=bar quiet': state, zero page, cmdline, e820" \
@@ -557,48 +552,19 @@ elif [ ! -x "$MR" ]; then
 	echo "# $MR is not an executable file: every case will fail"
 fi
 
-passed=0 failed=0 skipped=0
-for i in "${!DESC[@]}"; do
-	n=$((i + 1))
-	if [ -n "$skip" ]; then
-		echo "ok $n - ${DESC[i]} # SKIP $skip"
-		skipped=$((skipped + 1))
-		continue
-	fi
-	D=$TMP/$n
-	mkdir -p "$D"
+# every case starts with empty output files and no status
+case_setup() {
 	: >"$D/out"
 	: >"$D/err"
-	why=()
 	st=""
-	skipwhy=""
-	read -r -a cmd <<<"${CMD[i]}"
-	"${cmd[@]}"
-	if [ -n "$skipwhy" ]; then
-		echo "ok $n - ${DESC[i]} # SKIP $skipwhy"
-		skipped=$((skipped + 1))
-		continue
-	fi
-	if [ ${#why[@]} -eq 0 ]; then
-		echo "ok $n - ${DESC[i]}"
-		passed=$((passed + 1))
-		continue
-	fi
-	echo "not ok $n - ${DESC[i]}"
-	failed=$((failed + 1))
-	for w in "${why[@]}"; do
-		printf '%s\n' "$w" | sed 's/^/#   /'
-	done
+}
+
+case_evidence() {
 	echo "#   exit status: $st"
 	echo "#   stdout:"
 	head -n 40 "$D/out" | cat -v | sed 's/^/#     /'
 	echo "#   stderr:"
 	head -n 40 "$D/err" | cat -v | sed 's/^/#     /'
-done
+}
 
-if [ "$skipped" -gt 0 ]; then
-	echo "$passed passed, $failed failed, $skipped skipped"
-else
-	echo "$passed passed, $failed failed"
-fi
-[ "$failed" -eq 0 ]
+cases_run

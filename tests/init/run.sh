@@ -163,16 +163,15 @@ t_corrupt_config() {
 	status_is 2:1
 }
 
-DESC=(
-	"argv, cwd, hostname, env, overlay writes vanish, --rw write kept, exit 42"
-	"the program killed by SIGTERM: status 1:15"
-	"an orphan left behind: the program's own status 0:3"
-	"SIGTERM sent to the init reaches the program's trap: status 0:7"
-	"program not found: step 9 (microrun exits 127)"
-	"a module file missing: step 3 (microrun exits 120)"
-	"a truncated configuration: step 1 (microrun exits 120)"
-)
-CMD=(t_program t_signal t_orphan t_forward t_not_found t_missing_module t_corrupt_config)
+# shellcheck source=tests/lib/cases.sh
+. "$here/../lib/cases.sh"
+add "argv, cwd, hostname, env, overlay writes vanish, --rw write kept, exit 42" t_program
+add "the program killed by SIGTERM: status 1:15" t_signal
+add "an orphan left behind: the program's own status 0:3" t_orphan
+add "SIGTERM sent to the init reaches the program's trap: status 0:7" t_forward
+add "program not found: step 9 (microrun exits 127)" t_not_found
+add "a module file missing: step 3 (microrun exits 120)" t_missing_module
+add "a truncated configuration: step 1 (microrun exits 120)" t_corrupt_config
 
 skip=""
 if ! command -v qemu-system-x86_64 >/dev/null; then
@@ -185,34 +184,15 @@ elif ! stage_modules "$MRK_VERSION" "${MRK_BZIMAGE%/boot/*}"; then
 	skip="cannot stage the modules ${MODULES[*]}"
 fi
 
-passed=0 failed=0 skipped=0
-for i in "${!DESC[@]}"; do
-	n=$((i + 1))
-	if [ -n "$skip" ]; then
-		echo "ok $n - ${DESC[i]} # SKIP $skip"
-		skipped=$((skipped + 1))
-		continue
-	fi
-	D=$TMP/$n
-	SHARE=$TMP/share$n
-	mkdir -p "$D" "$SHARE"
-	why=()
-	"${CMD[i]}"
-	if [ ${#why[@]} -eq 0 ]; then
-		echo "ok $n - ${DESC[i]}"
-		passed=$((passed + 1))
-		continue
-	fi
-	echo "not ok $n - ${DESC[i]}"
-	failed=$((failed + 1))
-	printf '#   %s\n' "${why[@]}"
+# each case shares a directory of its own with the guest
+case_setup() {
+	SHARE=$D/share
+	mkdir -p "$SHARE"
+}
+
+case_evidence() {
 	echo "#   console:"
 	tail -n 30 "$D/console" 2>/dev/null | cat -v | sed 's/^/#     /'
-done
+}
 
-if [ "$skipped" -gt 0 ]; then
-	echo "$passed passed, $failed failed, $skipped skipped"
-else
-	echo "$passed passed, $failed failed"
-fi
-[ "$failed" -eq 0 ]
+cases_run
