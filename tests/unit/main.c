@@ -38,6 +38,7 @@ int main(void)
 		init_child_suite,
 		init_image_suite,
 		guest_env_suite,
+		initramfs_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
 

@@ -34,5 +34,6 @@ Suite *runcfg_suite(void);
 Suite *init_child_suite(void);
 Suite *init_image_suite(void);
 Suite *guest_env_suite(void);
+Suite *initramfs_suite(void);
 
 #endif
