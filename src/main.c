@@ -13,13 +13,34 @@
 #include "src/vcpu.h"
 #include "src/vm.h"
 
-static int exit_status(const struct outcome *o, bool panicked)
+/* What the guest's init reported on the exit-status port. */
+static int program_status(const struct status_report *r)
+{
+	switch (r->kind) {
+	case STATUS_KIND_EXITED:
+		mr_info("the program exited with status %u", r->value);
+		return r->value;
+	case STATUS_KIND_SIGNALED:
+		mr_info("the program was killed by signal %u", r->value);
+		return MR_EXIT_SIGNAL_BASE + r->value;
+	case STATUS_KIND_INIT_FAILED:
+		break;
+	}
+	mr_err("the guest's init could not %s (the guest's console says why)",
+	       status_port_step_name(r->value));
+	if (r->value == STATUS_STEP_EXEC_NOT_FOUND)
+		return MR_EXIT_NOT_FOUND;
+	return r->value == STATUS_STEP_EXEC ? MR_EXIT_CANNOT_EXEC : MR_EXIT_INIT_FAILED;
+}
+
+static int exit_status(const struct vm *vm, const struct outcome *o, bool panicked)
 {
 	if (o->signal)
 		return MR_EXIT_SIGNAL_BASE + o->signal;
 	if (o->timed_out && o->end == VM_END_STOPPED)
 		return MR_EXIT_TIMEOUT;
 	switch (o->end) {
+	case VM_END_STATUS: return program_status(&vm->status);
 	case VM_END_POWEROFF: return MR_EXIT_OK;
 	case VM_END_RESET: return panicked ? MR_EXIT_GUEST_PANIC : MR_EXIT_GUEST_RESET;
 	case VM_END_VCPU_FAILED: return panicked ? MR_EXIT_GUEST_PANIC : MR_EXIT_VCPU_FAILED;
@@ -93,7 +114,7 @@ static int run(struct vm *vm, const struct mr_config *cfg)
 		console_drain(&vm->console);
 	}
 	vcpus_report_exits(vm);
-	int status = exit_status(&o, console_saw_panic(&vm->console));
+	int status = exit_status(vm, &o, console_saw_panic(&vm->console));
 	report_end(status, cfg);
 	return status;
 }

@@ -103,3 +103,9 @@ void vm_request_end(struct vm *vm, enum vm_end why)
 	ssize_t r = write(vm->end_fd, &one, sizeof(one));
 	(void)r; /* cannot fail short of a bad fd; the flag is set anyway */
 }
+
+void vm_report_status(struct vm *vm, const struct status_report *r)
+{
+	vm->status = *r;
+	vm_request_end(vm, VM_END_STATUS);
+}

@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "devices/status_port.h"
 #include "src/bus.h"
 #include "src/console.h"
 #include "src/guest_mem.h"
@@ -20,6 +21,7 @@ enum vm_end {
 	VM_END_VCPU_FAILED,
 	VM_END_STDOUT_CLOSED,
 	VM_END_STOPPED,       /* microrun decided: timeout or signal */
+	VM_END_STATUS,        /* the guest's init reported the program's status */
 };
 
 struct vcpu {
@@ -46,6 +48,7 @@ struct vm {
 	int end_fd;           /* eventfd: readable once `end` is set */
 	int input_room_fd;    /* eventfd: the console can take input again */
 	int vcpu_go_fd;       /* eventfd (semaphore): one count lets one vCPU start */
+	struct status_report status; /* valid when `end` is VM_END_STATUS */
 };
 
 struct mr_disk;
@@ -65,6 +68,10 @@ void vm_destroy(struct vm *vm);
 
 /* Records why the VM ends (first caller wins) and wakes the main loop. */
 void vm_request_end(struct vm *vm, enum vm_end why);
+/* Ends the VM with the program's status from the exit-status port; the
+ * port reports once, so `status` is written only here and read after the
+ * vCPUs have stopped. */
+void vm_report_status(struct vm *vm, const struct status_report *r);
 static inline enum vm_end vm_end_reason(struct vm *vm)
 {
 	return (enum vm_end)atomic_load(&vm->end);

@@ -33,6 +33,7 @@
 #define UART_COM1_IRQ     4
 #define CMOS_PORT         0x70
 #define ACPI_SLEEP_PORT   0x600 /* FADT sleep control; status at +1 */
+#define STATUS_PORT       0x604 /* 32-bit exit-status register (devices/status_port.h) */
 #define I8042_PORT_DATA   0x60
 #define I8042_PORT_CMD    0x64
 

@@ -8,6 +8,7 @@
 #include "devices/cmos_rtc.h"
 #include "devices/i8042.h"
 #include "devices/ioapic.h"
+#include "devices/status_port.h"
 #include "devices/uart16550.h"
 #include "devices/virtio_blk.h"
 #include "devices/virtio_mmio.h"
@@ -45,6 +46,7 @@ struct arch_vm {
 	struct uart16550 uart;
 	struct i8042 kbc;
 	struct cmos_rtc rtc;
+	struct status_port status;
 	struct pc_port kbc_port, rtc_port, sleep_port;
 	struct pc_virtio virtio[PC_MAX_VIRTIO];
 	unsigned nvirtio;
@@ -53,7 +55,8 @@ struct arch_vm {
 	uint32_t tsc_khz;
 };
 
-/* The devices of the PC this machine is: I/O APIC, COM1, i8042, RTC. */
+/* The devices of the PC this machine is: I/O APIC, COM1, i8042, RTC,
+ * the exit-status port. */
 int pc_devices_init(struct vm *vm, struct arch_vm *a) __attribute__((warn_unused_result));
 /* Before any virtio device is added. */
 int pc_virtio_init(struct arch_vm *a) __attribute__((warn_unused_result));

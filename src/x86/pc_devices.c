@@ -1,5 +1,6 @@
 /* The PC devices and how they reach KVM: the I/O APIC turns pins into
- * MSIs, COM1 talks to the console, the i8042 and the RTC answer ports.
+ * MSIs, COM1 talks to the console, the i8042 and the RTC answer ports, and
+ * the exit-status port ends the VM with the program's status.
  * One lock serialises them all: they are small and rarely contended. */
 #include <errno.h>
 #include <string.h>
@@ -179,6 +180,28 @@ static void sleep_write(struct arch_vm *a, unsigned reg, uint8_t value)
 	}
 }
 
+static void status_report(void *ctx, const struct status_report *r)
+{
+	struct arch_vm *a = ctx;
+	vm_report_status(a->vm, r);
+}
+
+/* The machine lock makes the device's latch hold when two vCPUs write at
+ * once: exactly one report reaches the VM. */
+static void status_access(void *dev, uint64_t offset, uint8_t *data, unsigned len, bool is_write)
+{
+	struct arch_vm *a = dev;
+
+	pthread_mutex_lock(&a->lock);
+	uint64_t ignored = a->status.ignored;
+	status_port_access(&a->status, (unsigned)offset, data, len, is_write);
+	bool first_ignored = ignored == 0 && a->status.ignored == 1;
+	pthread_mutex_unlock(&a->lock);
+	if (first_ignored)
+		mr_info("ignored a write to the exit-status port 0x%x: only the first 32-bit "
+			"write of a valid status counts", STATUS_PORT);
+}
+
 /* A wider access reads the byte register repeated and writes its low byte,
  * as a port-decoding ISA device would. */
 static void pc_port_access(void *dev, uint64_t offset, uint8_t *data, unsigned len, bool is_write)
@@ -212,12 +235,14 @@ int pc_devices_init(struct vm *vm, struct arch_vm *a)
 	const struct i8042_ops kops = { .reset = kbc_reset, .ctx = a };
 	const struct ioapic_ops iops = { .send_msi = send_msi, .entry_changed = update_routes, .ctx = a };
 	const struct cmos_rtc_ops rops = { .now = host_time, .ctx = a };
+	const struct status_port_ops sops = { .report = status_report, .ctx = a };
 
 	/* The I/O APIC's ID follows the CPUs' APIC IDs, as in the MP table. */
 	ioapic_init(&a->ioapic, (uint8_t)vm->ncpus, &iops);
 	uart_init(&a->uart, &uops);
 	i8042_init(&a->kbc, &kops);
 	cmos_rtc_init(&a->rtc, &rops);
+	status_port_init(&a->status, &sops);
 	a->kbc_port = (struct pc_port){ .machine = a, .read = kbc_read, .write = kbc_write };
 	a->rtc_port = (struct pc_port){ .machine = a, .read = rtc_read, .write = rtc_write };
 	a->sleep_port = (struct pc_port){ .machine = a, .read = sleep_read, .write = sleep_write };
@@ -230,5 +255,7 @@ int pc_devices_init(struct vm *vm, struct arch_vm *a)
 		r = bus_register(&vm->pio, CMOS_PORT, 2, pc_port_access, &a->rtc_port);
 	if (!r)
 		r = bus_register(&vm->pio, ACPI_SLEEP_PORT, 2, pc_port_access, &a->sleep_port);
+	if (!r)
+		r = bus_register(&vm->pio, STATUS_PORT, STATUS_PORT_LEN, status_access, a);
 	return r;
 }

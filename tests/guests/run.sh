@@ -527,6 +527,46 @@ v9p: done
 	disk_is "$D/outside.txt" "$D/outside.before" "the file outside the export changed"
 }
 
+# t_status KERNEL WORDS STATUS OUTPUT: the status guest (tests/guests/status.c)
+# drives the exit-status port as WORDS (commas for spaces) say; microrun
+# must exit with STATUS and say nothing on stderr unless the init reported
+# a failure; stdout must be exactly what OUTPUT names: the port's
+# signature (sig), the fake status lines (fake), each followed by the
+# guest's "no status" when it powered off (sig+off, fake+off), or nothing.
+t_status() {
+	local sig=$'signature 0x5453524d\n' off=$'no status\n'
+	local fake=$'microrun: the program exited with status 42\nexit status 42\n'
+	need "$G/$1"
+	mr -a "${2//,/ }" -k "$G/$1"
+	status_is "$3"
+	case $4 in
+	sig) out_is "$sig" ;;
+	sig+off) out_is "$sig$off" ;;
+	fake+off) out_is "$fake$off" ;;
+	none) out_empty ;;
+	esac
+	case $3 in
+	120|126|127) err_message "the guest's init could not" ;;
+	*) err_quiet ;;
+	esac
+}
+
+# status 0 through the port and a plain poweroff both exit 0; -v tells
+# which it was
+t_status_zero_vs_poweroff() {
+	need "$G/$1"
+	mr -v -a 'w=0' -k "$G/$1"
+	status_is 0
+	grep -qx 'microrun: the program exited with status 0' "$D/err" ||
+		fail "-v does not report the program's status 0"
+	! grep -q 'powered off' "$D/err" || fail "a reported status 0 was taken for a poweroff"
+	mr -v -k "$G/$1"
+	status_is 0
+	grep -qx 'microrun: guest powered off (ACPI S5)' "$D/err" ||
+		fail "-v does not report the plain poweroff"
+	! grep -q 'the program exited' "$D/err" || fail "a poweroff was taken for a program status"
+}
+
 # --- bad usage and bad kernels ----------------------------------------------
 
 t_bogus_option() {
@@ -621,13 +661,8 @@ t_bad_kernel() {
 
 # --- the cases ------------------------------------------------------------
 
-DESC=()
-CMD=()
-add() {        # add DESCRIPTION FUNCTION ARG... (arguments without spaces)
-	DESC+=("$1")
-	shift
-	CMD+=("$*")
-}
+# shellcheck source=tests/lib/cases.sh
+. "$(dirname "$0")/../lib/cases.sh"
 
 for k in bootcheck.elf bootcheck.bzImage bootcheck-unaligned.bzImage; do
 	add "$k -m 256M -a 'foo=bar quiet': state, zero page, cmdline, e820" \
@@ -674,6 +709,22 @@ add "v9p.elf --9p DIR,tag=hostshare: version, attach, walk, lopen, read; no way 
 	t_v9p v9p.elf rw
 add "v9p.bzImage --9p DIR,tag=hostshare,ro: the same, and opening for writing answers EROFS" \
 	t_v9p v9p.bzImage ro
+for f in elf bzImage; do
+	add "status.$f writes 42 to the exit-status port: status 42" \
+		t_status "status.$f" sig,w=2a 42 sig
+	add "status.$f prints a fake status line on the UART, powers off: status 0" \
+		t_status "status.$f" fake 0 fake+off
+done
+add "status.elf reports death by signal 9: status 137" t_status status.elf w=109 137 none
+add "status.elf reports an init failure (modules): status 120 and a message" \
+	t_status status.elf w=203 120 none
+add "status.elf reports program not found: status 127" t_status status.elf w=209 127 none
+add "status.elf reports program not executable: status 126" t_status status.elf w=20a 126 none
+add "status.elf byte write, bad value, then 7 and 8: only 7 counts" \
+	t_status status.elf b=2a,w=12345,w=7,w=8 7 none
+add "status.elf writes no status: a plain poweroff, status 0" t_status status.elf sig 0 sig+off
+add "status.elf: status 0 reported vs plain poweroff, told apart by -v" \
+	t_status_zero_vs_poweroff status.elf
 add "microrun --bogus: status 2, one-line message" t_bogus_option
 add "microrun -k /nonexistent: status 1, names the file" t_missing_kernel
 add "empty kernel file: status 1" t_bad_kernel empty
@@ -701,48 +752,19 @@ elif [ ! -x "$MR" ]; then
 	echo "# $MR is not an executable file: every case will fail"
 fi
 
-passed=0 failed=0 skipped=0
-for i in "${!DESC[@]}"; do
-	n=$((i + 1))
-	if [ -n "$skip" ]; then
-		echo "ok $n - ${DESC[i]} # SKIP $skip"
-		skipped=$((skipped + 1))
-		continue
-	fi
-	D=$TMP/$n
-	mkdir -p "$D"
+# every case starts with empty output files and no status
+case_setup() {
 	: >"$D/out"
 	: >"$D/err"
-	why=()
 	st=""
-	skipwhy=""
-	read -r -a cmd <<<"${CMD[i]}"
-	"${cmd[@]}"
-	if [ -n "$skipwhy" ]; then
-		echo "ok $n - ${DESC[i]} # SKIP $skipwhy"
-		skipped=$((skipped + 1))
-		continue
-	fi
-	if [ ${#why[@]} -eq 0 ]; then
-		echo "ok $n - ${DESC[i]}"
-		passed=$((passed + 1))
-		continue
-	fi
-	echo "not ok $n - ${DESC[i]}"
-	failed=$((failed + 1))
-	for w in "${why[@]}"; do
-		printf '%s\n' "$w" | sed 's/^/#   /'
-	done
+}
+
+case_evidence() {
 	echo "#   exit status: $st"
 	echo "#   stdout:"
 	head -n 40 "$D/out" | cat -v | sed 's/^/#     /'
 	echo "#   stderr:"
 	head -n 40 "$D/err" | cat -v | sed 's/^/#     /'
-done
+}
 
-if [ "$skipped" -gt 0 ]; then
-	echo "$passed passed, $failed failed, $skipped skipped"
-else
-	echo "$passed passed, $failed failed"
-fi
-[ "$failed" -eq 0 ]
+cases_run

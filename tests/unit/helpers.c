@@ -186,3 +186,15 @@ bool test_need_tools(const char *test, const char *tools, const char *packages)
 	test_skip(test, why);
 	return false;
 }
+
+char *test_run(const char *cmd)
+{
+	static char out[4096];
+	FILE *p = popen(cmd, "r");
+
+	ck_assert_ptr_nonnull(p);
+	size_t n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = 0;
+	ck_assert_int_eq(pclose(p), 0);
+	return out;
+}

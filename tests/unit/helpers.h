@@ -29,6 +29,10 @@ size_t test_make_ko(uint8_t *buf, size_t cap, const char *modinfo, size_t len);
 /* Writes `len` bytes to DIR/REL, making the directories on the way. */
 void test_put_file(const char *dir, const char *rel, const void *data, size_t len);
 
+/* The first 4 KiB of what shell command `cmd` prints; fails the test
+ * unless it exits 0. The buffer is static: one result at a time. */
+char *test_run(const char *cmd);
+
 /* stderr into a buffer between the two calls; the second returns it. */
 void test_capture_stderr(void);
 const char *test_captured_stderr(void);

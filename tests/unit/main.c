@@ -33,6 +33,12 @@ int main(void)
 		kernel_version_suite,
 		modules_suite,
 		module_file_suite,
+		status_port_suite,
+		runcfg_suite,
+		init_child_suite,
+		init_image_suite,
+		guest_env_suite,
+		initramfs_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
 

@@ -29,5 +29,11 @@ Suite *cpio_suite(void);
 Suite *kernel_version_suite(void);
 Suite *modules_suite(void);
 Suite *module_file_suite(void);
+Suite *status_port_suite(void);
+Suite *runcfg_suite(void);
+Suite *init_child_suite(void);
+Suite *init_image_suite(void);
+Suite *guest_env_suite(void);
+Suite *initramfs_suite(void);
 
 #endif

@@ -266,18 +266,6 @@ END_TEST
 
 /* --- GNU cpio --------------------------------------------------------- */
 
-static char *run(const char *cmd)
-{
-	static char out[4096];
-	FILE *p = popen(cmd, "r");
-
-	ck_assert_ptr_nonnull(p);
-	size_t n = fread(out, 1, sizeof(out) - 1, p);
-	out[n] = 0;
-	ck_assert_int_eq(pclose(p), 0);
-	return out;
-}
-
 static void slurp_eq(const char *path, const char *want)
 {
 	char got[256];
@@ -312,9 +300,9 @@ START_TEST(test_gnu_cpio_round_trip)
 	close(fd);
 
 	snprintf(cmd, sizeof(cmd), "cpio -t --quiet -F %s", path);
-	ck_assert_str_eq(run(cmd), "d\nd/f\nd/empty\nd/exe\nd/link\n");
+	ck_assert_str_eq(test_run(cmd), "d\nd/f\nd/empty\nd/exe\nd/link\n");
 	snprintf(cmd, sizeof(cmd), "mkdir %s/x && cd %s/x && cpio -i -d --quiet -F %s", dir, dir, path);
-	run(cmd);
+	test_run(cmd);
 	snprintf(path, sizeof(path), "%s/x/d/f", dir);
 	slurp_eq(path, "contents\n");
 	ck_assert_int_eq(stat(path, &st), 0);

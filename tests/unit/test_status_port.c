@@ -1,0 +1,179 @@
+/* Unit tests for the exit-status port: what counts as a report, what is
+ * ignored, and that only the first report counts. */
+#include <string.h>
+
+#include "devices/status_port.h"
+#include "tests/unit/suites.h"
+
+static struct status_port port;
+static struct status_report last;
+static unsigned reports;
+
+static void fake_report(void *ctx, const struct status_report *r)
+{
+	ck_assert_ptr_eq(ctx, &reports);
+	last = *r;
+	reports++;
+}
+
+static void setup(void)
+{
+	const struct status_port_ops ops = { .report = fake_report, .ctx = &reports };
+
+	reports = 0;
+	memset(&last, 0xee, sizeof(last));
+	status_port_init(&port, &ops);
+}
+
+static void outl(unsigned offset, uint32_t v)
+{
+	uint8_t b[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
+	status_port_access(&port, offset, b, 4, true);
+}
+
+static uint32_t inl(unsigned offset)
+{
+	uint8_t b[4];
+	status_port_access(&port, offset, b, 4, false);
+	return b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+/* Exactly one report, of this kind and value. */
+static void assert_report(enum status_kind kind, unsigned value)
+{
+	ck_assert_uint_eq(reports, 1);
+	ck_assert_int_eq(last.kind, kind);
+	ck_assert_uint_eq(last.value, value);
+}
+
+START_TEST(test_signature)
+{
+	uint8_t b[2] = { 0, 0 };
+
+	ck_assert_uint_eq(inl(0), STATUS_PORT_SIGNATURE);
+	ck_assert_uint_eq(inl(0), 0x5453524d);
+	status_port_access(&port, 0, b, 2, false);  /* narrower reads: nothing there */
+	ck_assert_uint_eq(b[0], 0xff);
+	ck_assert_uint_eq(b[1], 0xff);
+	ck_assert_uint_eq(reports, 0);
+}
+END_TEST
+
+START_TEST(test_exit_status_42)
+{
+	outl(0, 42);
+	assert_report(STATUS_KIND_EXITED, 42);
+	ck_assert_uint_eq(port.ignored, 0);
+}
+END_TEST
+
+START_TEST(test_exit_status_0_and_255)
+{
+	outl(0, 0);
+	assert_report(STATUS_KIND_EXITED, 0);
+	setup();
+	outl(0, 255);
+	assert_report(STATUS_KIND_EXITED, 255);
+}
+END_TEST
+
+START_TEST(test_signal_death)
+{
+	outl(0, 0x100 | 15);
+	assert_report(STATUS_KIND_SIGNALED, 15);
+}
+END_TEST
+
+START_TEST(test_init_failure)
+{
+	outl(0, 0x200 | STATUS_STEP_MOUNT_ROOT);
+	assert_report(STATUS_KIND_INIT_FAILED, STATUS_STEP_MOUNT_ROOT);
+}
+END_TEST
+
+/* Byte and word writes are what a stray driver probing ports would do;
+ * none may end the run with a made-up status. */
+START_TEST(test_other_widths_ignored)
+{
+	uint8_t b[4] = { 42, 0, 0, 0 };
+
+	status_port_access(&port, 0, b, 1, true);
+	status_port_access(&port, 0, b, 2, true);
+	status_port_access(&port, 1, b, 1, true);
+	ck_assert_uint_eq(reports, 0);
+	ck_assert_uint_eq(port.ignored, 3);
+	outl(0, 7);
+	assert_report(STATUS_KIND_EXITED, 7);
+}
+END_TEST
+
+START_TEST(test_invalid_values_ignored)
+{
+	const uint32_t bad[] = {
+		0x100,                          /* signal 0 */
+		0x180,                          /* signal 128 */
+		0x200,                          /* init step 0 */
+		0x200 | (STATUS_STEP_MAX + 1),  /* unknown step */
+		0x300,                          /* unknown kind */
+		0x10000 | 42,                   /* high bits set */
+		0xffffffff,
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		outl(0, bad[i]);
+	ck_assert_uint_eq(reports, 0);
+	ck_assert_uint_eq(port.ignored, sizeof(bad) / sizeof(bad[0]));
+}
+END_TEST
+
+START_TEST(test_first_report_wins)
+{
+	outl(0, 3);
+	outl(0, 4);
+	outl(0, 0x100 | 9);
+	assert_report(STATUS_KIND_EXITED, 3);
+	ck_assert_uint_eq(port.ignored, 2);
+	ck_assert_uint_eq(inl(0), STATUS_PORT_SIGNATURE);
+}
+END_TEST
+
+START_TEST(test_encode)
+{
+	ck_assert_int_eq(status_port_encode(STATUS_KIND_EXITED, 42), 42);
+	ck_assert_int_eq(status_port_encode(STATUS_KIND_EXITED, 256), -1);
+	ck_assert_int_eq(status_port_encode(STATUS_KIND_SIGNALED, 9), 0x109);
+	ck_assert_int_eq(status_port_encode(STATUS_KIND_SIGNALED, 0), -1);
+	ck_assert_int_eq(status_port_encode(STATUS_KIND_INIT_FAILED, STATUS_STEP_CONFIG), 0x201);
+	ck_assert_int_eq(status_port_encode(STATUS_KIND_INIT_FAILED, 0), -1);
+	ck_assert_int_eq(status_port_encode((enum status_kind)3, 1), -1);
+}
+END_TEST
+
+START_TEST(test_step_names)
+{
+	for (unsigned s = 1; s <= STATUS_STEP_MAX; s++)
+		ck_assert_str_ne(status_port_step_name(s), "?");
+	ck_assert_str_eq(status_port_step_name(0), "?");
+	ck_assert_str_eq(status_port_step_name(STATUS_STEP_MAX + 1), "?");
+	ck_assert_str_eq(status_port_step_name(STATUS_STEP_EXEC_NOT_FOUND), "find the program");
+}
+END_TEST
+
+Suite *status_port_suite(void)
+{
+	Suite *s = suite_create("status_port");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, test_signature);
+	tcase_add_test(tc, test_exit_status_42);
+	tcase_add_test(tc, test_exit_status_0_and_255);
+	tcase_add_test(tc, test_signal_death);
+	tcase_add_test(tc, test_init_failure);
+	tcase_add_test(tc, test_other_widths_ignored);
+	tcase_add_test(tc, test_invalid_values_ignored);
+	tcase_add_test(tc, test_first_report_wins);
+	tcase_add_test(tc, test_encode);
+	tcase_add_test(tc, test_step_names);
+	suite_add_tcase(s, tc);
+	return s;
+}
