@@ -109,6 +109,7 @@ int main(int argc, char **argv)
 		.kernel = cfg.kernel, .initrd = cfg.initrd, .cmdline = cmdline,
 		.mem_bytes = cfg.mem_bytes, .ncpus = cfg.ncpus,
 		.disks = cfg.disks, .ndisks = cfg.ndisks,
+		.shares = cfg.shares, .nshares = cfg.nshares,
 	};
 	int status = vm_create(&vm, &params) ? MR_EXIT_ERROR : run(&vm, &cfg);
 	vm_destroy(&vm);

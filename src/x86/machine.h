@@ -9,6 +9,7 @@
 #include "devices/i8042.h"
 #include "devices/ioapic.h"
 #include "devices/uart16550.h"
+#include "devices/virtio_9p.h"
 #include "devices/virtio_blk.h"
 #include "devices/virtio_mmio.h"
 #include "src/cli.h"
@@ -25,6 +26,7 @@ struct pc_virtio {
 	unsigned gsi;
 	struct virtio_mmio transport;
 	struct virtio_blk blk;
+	struct virtio_9p *p9;     /* a --9p export instead of a disk */
 };
 
 /* A byte-register device on the port bus, reached under the machine lock. */
@@ -53,6 +55,9 @@ int pc_devices_init(struct vm *vm, struct arch_vm *a) __attribute__((warn_unused
 /* Opens the disks and puts each behind a virtio-mmio window. */
 int pc_virtio_add_disks(struct vm *vm, struct arch_vm *a, const struct mr_disk *disks, unsigned n)
 	__attribute__((warn_unused_result));
+/* Puts each --9p export behind a virtio-mmio window. */
+int pc_virtio_add_shares(struct vm *vm, struct arch_vm *a, const struct mr_share *shares,
+			 unsigned n) __attribute__((warn_unused_result));
 void pc_virtio_destroy(struct arch_vm *a);
 /* ACPI tables describing this machine, at ACPI_TABLES_ADDR. */
 int pc_write_acpi(struct vm *vm, struct arch_vm *a) __attribute__((warn_unused_result));

@@ -2,11 +2,13 @@
  * each, from the first of both upward. The same list feeds the bus, the
  * pins and the ACPI DSDT, so they cannot disagree. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "src/disk.h"
 #include "src/log.h"
+#include "src/share.h"
 #include "src/x86/layout.h"
 #include "src/x86/machine.h"
 
@@ -83,10 +85,52 @@ int pc_virtio_add_disks(struct vm *vm, struct arch_vm *a, const struct mr_disk *
 	return 0;
 }
 
+static int add_9p(struct vm *vm, struct arch_vm *a, const struct mr_share *shares, unsigned i)
+{
+	char tag[VIRTIO_9P_TAG_MAX + 1];
+	int root_fd, r = share_open(shares, i, &root_fd, tag);
+
+	if (r)
+		return r;
+	struct pc_virtio *v = new_slot(a);
+	struct virtio_9p *d = v ? malloc(sizeof(*d)) : NULL;
+	if (!d) {
+		close(root_fd);
+		return v ? -ENOMEM : -ENOSPC;
+	}
+	v->p9 = d;
+	r = virtio_9p_init(d, root_fd, shares[i].read_only, tag, &v->transport, &vm->mem);
+	if (r) {
+		mr_err("9p export %s: %s", shares[i].path, strerror(-r));
+		return r;
+	}
+	const struct virtio_mmio_ops ops = { .set_irq = virtio_irq, .ctx = v };
+	virtio_mmio_init(&v->transport, &virtio_9p_ops, d, virtio_9p_features(), &ops, &vm->mem);
+	mr_info("9p export %s: tag %s, virtio-9p at 0x%llx, GSI %u%s", shares[i].path, tag,
+		(unsigned long long)v->base, v->gsi, shares[i].read_only ? ", read-only" : "");
+	return bus_register(&vm->mmio, v->base, VIRTIO_MMIO_SIZE, virtio_access, v);
+}
+
+int pc_virtio_add_shares(struct vm *vm, struct arch_vm *a, const struct mr_share *shares,
+			 unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		int r = add_9p(vm, a, shares, i);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
 void pc_virtio_destroy(struct arch_vm *a)
 {
 	for (unsigned i = 0; i < a->nvirtio; i++) {
-		close(a->virtio[i].blk.backend.fd);
+		if (a->virtio[i].p9) {
+			virtio_9p_destroy(a->virtio[i].p9);
+			free(a->virtio[i].p9);
+		} else {
+			close(a->virtio[i].blk.backend.fd);
+		}
 		pthread_mutex_destroy(&a->virtio[i].lock);
 	}
 	a->nvirtio = 0;
