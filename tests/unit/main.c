@@ -25,6 +25,9 @@ int main(void)
 		aml_suite,
 		acpi_suite,
 		virtio_blk_suite,
+		p9_ops_suite,
+		p9_confine_suite,
+		virtio_9p_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
 

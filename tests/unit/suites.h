@@ -24,5 +24,8 @@ Suite *virtio_mmio_suite(void);
 Suite *aml_suite(void);
 Suite *acpi_suite(void);
 Suite *virtio_blk_suite(void);
+Suite *p9_ops_suite(void);
+Suite *p9_confine_suite(void);
+Suite *virtio_9p_suite(void);
 
 #endif
