@@ -20,21 +20,24 @@ int p9_server_init(struct p9_server *s, int root_fd, bool read_only, unsigned ma
 
 	*s = (struct p9_server){ .root_fd = root_fd, .read_only = read_only,
 				 .msize = P9_MAX_MSIZE };
-	if (fstat(root_fd, &st) || !S_ISDIR(st.st_mode)) {
-		close(root_fd);
-		return -ENOTDIR;
+	int r = fstat(root_fd, &st) || !S_ISDIR(st.st_mode) ? -ENOTDIR : 0;
+
+	if (!r) {
+		s->root_dev = st.st_dev;
+		r = p9_fids_init(&s->fids, max_fids);
 	}
-	s->root_dev = st.st_dev;
-	int r = p9_fids_init(&s->fids, max_fids);
-	if (r)
+	if (r) {
 		close(root_fd);
+		s->root_fd = -1; /* p9_server_destroy() may still be called */
+	}
 	return r;
 }
 
 void p9_server_destroy(struct p9_server *s)
 {
 	p9_fids_destroy(&s->fids);
-	close(s->root_fd);
+	if (s->root_fd >= 0)
+		close(s->root_fd);
 	s->root_fd = -1;
 }
 

@@ -14,6 +14,7 @@ int virtio_9p_init(struct virtio_9p *d, int root_fd, bool read_only, const char 
 	memset(d, 0, sizeof(*d));
 	if (len == 0 || len > VIRTIO_9P_TAG_MAX) {
 		close(root_fd);
+		d->server.root_fd = -1; /* virtio_9p_destroy() may still be called */
 		return -ENAMETOOLONG;
 	}
 	d->transport = transport;
