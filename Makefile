@@ -42,6 +42,10 @@ $(BUILD)/test_unit: $(UNIT_OBJS) $(BUILD)/libmicrorun.a
 	$(call say,LD,$@)
 	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs check)
 
+$(BUILD)/p9_bench: $(BUILD)/tests/bench/p9_bench.o $(BUILD)/libmicrorun.a
+	$(call say,LD,$@)
+	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(LDLIBS)
+
 include tests/guests/guests.mk
 
 # --- tests ------------------------------------------------------------
@@ -67,8 +71,9 @@ check-asan:
 e2e: $(BUILD)/microrun
 	tests/e2e/run.sh $(BUILD)/microrun
 
-bench: $(BUILD)/microrun guests
+bench: $(BUILD)/microrun $(BUILD)/p9_bench guests
 	tests/bench/run.sh $(BUILD)/microrun $(BUILD)/guests
+	$(BUILD)/p9_bench
 
 demo: $(BUILD)/microrun
 	tests/realkernel/demo.sh $(BUILD)/microrun
