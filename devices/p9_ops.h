@@ -26,6 +26,8 @@ p9_op p9_op_mkdir, p9_op_mknod, p9_op_symlink, p9_op_link, p9_op_rename, p9_op_r
 
 /* The fid `id`, or -EBADF. */
 int p9_fid_lookup(struct p9_server *s, uint32_t id, struct p9_fid **fid);
+/* Reads the request's only field, a fid, and looks it up. */
+int p9_get_fid(struct p9_server *s, struct p9_in *in, struct p9_fid **fid);
 /* A directory fid, for operations on a name in it: -ENOTDIR otherwise. */
 int p9_dir_lookup(struct p9_server *s, uint32_t id, struct p9_fid **fid);
 /* 0 for a name that is one path component other than "." and "..". */

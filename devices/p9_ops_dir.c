@@ -221,12 +221,9 @@ int p9_op_remove(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 	char parent[PATH_MAX];
 	const char *base;
 	struct p9_fid *fid;
-	uint32_t id = p9_get_u32(in);
+	int r = p9_get_fid(s, in, &fid);
 
 	(void)out;
-	if (in->err)
-		return in->err;
-	int r = p9_fid_lookup(s, id, &fid);
 	if (r)
 		return r;
 	int pfd = s->read_only ? -EROFS : locate(s, fid, parent, &base);

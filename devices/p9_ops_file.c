@@ -174,30 +174,43 @@ static int open_fid(struct p9_server *s, uint32_t id, struct p9_fid **fid)
 	return r ? r : (*fid)->open_fd >= 0 ? 0 : -EBADF;
 }
 
+/* fid[4] offset[8] count[4], as Tread, Twrite and Treaddir start; the fid
+ * must be open. Twrite's data follows. */
+struct io_req {
+	struct p9_fid *fid;
+	uint64_t offset;
+	uint32_t count;
+};
+
+static int get_io(struct p9_server *s, struct p9_in *in, struct io_req *io)
+{
+	uint32_t id = p9_get_u32(in);
+
+	io->offset = p9_get_u64(in);
+	io->count = p9_get_u32(in);
+	if (in->err)
+		return in->err;
+	int r = open_fid(s, id, &io->fid);
+	return r ? r : io->offset > INT64_MAX ? -EINVAL : 0;
+}
+
 /* Tread fid[4] offset[8] count[4] -> count[4] data: read into the reply's
  * own buffers, as much as fits. */
 int p9_op_read(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 {
 	struct iovec iov[MAX_IOV];
-	struct p9_fid *fid;
+	struct io_req io;
 	uint32_t room;
 	ssize_t n;
-	uint32_t id = p9_get_u32(in);
-	uint64_t offset = p9_get_u64(in);
-	uint32_t count = p9_get_u32(in);
+	int r = get_io(s, in, &io);
 
-	if (in->err)
-		return in->err;
-	int r = open_fid(s, id, &fid);
 	if (r)
 		return r;
-	if (offset > INT64_MAX)
-		return -EINVAL;
 	p9_put_u32(out, 0);
 	uint32_t at = out->len - 4;
-	unsigned niov = p9_out_room(out, count, iov, MAX_IOV, &room);
+	unsigned niov = p9_out_room(out, io.count, iov, MAX_IOV, &room);
 	do
-		n = preadv(fid->open_fd, iov, (int)niov, (off_t)offset);
+		n = preadv(io.fid->open_fd, iov, (int)niov, (off_t)io.offset);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
@@ -211,22 +224,17 @@ int p9_op_read(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 int p9_op_write(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 {
 	struct iovec iov[MAX_IOV];
-	struct p9_fid *fid;
+	struct io_req io;
 	ssize_t n;
-	uint32_t id = p9_get_u32(in);
-	uint64_t offset = p9_get_u64(in);
-	uint32_t count = p9_get_u32(in);
-	unsigned niov = p9_get_iov(in, count, iov, MAX_IOV);
+	int r = get_io(s, in, &io);
+	unsigned niov = p9_get_iov(in, io.count, iov, MAX_IOV);
 
 	if (in->err)
 		return in->err;
-	int r = open_fid(s, id, &fid);
 	if (r)
 		return r;
-	if (offset > INT64_MAX)
-		return -EINVAL;
 	do
-		n = pwritev(fid->open_fd, iov, (int)niov, (off_t)offset);
+		n = pwritev(io.fid->open_fd, iov, (int)niov, (off_t)io.offset);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
@@ -288,24 +296,19 @@ static int pack_dirents(int fd, struct p9_out *out, uint32_t limit)
  * where the client left it). */
 int p9_op_readdir(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 {
-	struct p9_fid *fid;
-	uint32_t id = p9_get_u32(in);
-	uint64_t offset = p9_get_u64(in);
-	uint32_t count = p9_get_u32(in);
+	struct io_req io;
+	int r = get_io(s, in, &io);
 
-	if (in->err)
-		return in->err;
-	int r = open_fid(s, id, &fid);
 	if (r)
 		return r;
-	if (!fid->is_dir)
+	if (!io.fid->is_dir)
 		return -ENOTDIR;
-	if (lseek(fid->open_fd, (off_t)offset, SEEK_SET) < 0)
+	if (lseek(io.fid->open_fd, (off_t)io.offset, SEEK_SET) < 0)
 		return -errno;
 	p9_put_u32(out, 0);
 	uint32_t at = out->len;
-	uint32_t limit = count < out->cap - at ? at + count : out->cap;
-	r = pack_dirents(fid->open_fd, out, limit);
+	uint32_t limit = io.count < out->cap - at ? at + io.count : out->cap;
+	r = pack_dirents(io.fid->open_fd, out, limit);
 	if (r < 0)
 		return r;
 	p9_out_patch_u32(out, at - 4, out->len - at);

@@ -21,6 +21,20 @@ struct lock_req {
 	char client_id[CLIENT_ID_MAX];
 };
 
+/* Tlock's and Tgetlock's fields after the fid; only Tlock has flags (a
+ * BLOCK flag is answered by BLOCKED, RECLAIM means nothing here). */
+static int get_lock_req(struct p9_in *in, struct lock_req *lr, bool with_flags)
+{
+	lr->type = p9_get_u8(in);
+	if (with_flags)
+		p9_get_u32(in);
+	lr->start = p9_get_u64(in);
+	lr->length = p9_get_u64(in);
+	lr->proc_id = p9_get_u32(in);
+	p9_get_str(in, lr->client_id, sizeof(lr->client_id));
+	return in->err;
+}
+
 /* The fid's open descriptor and the request as a struct flock. */
 static int to_flock(struct p9_server *s, uint32_t id, const struct lock_req *lr,
 		    struct flock *fl, int *fd)
@@ -50,16 +64,10 @@ int p9_op_lock(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 	struct flock fl;
 	int fd;
 	uint32_t id = p9_get_u32(in);
+	int r = get_lock_req(in, &lr, true);
 
-	lr.type = p9_get_u8(in);
-	p9_get_u32(in); /* flags: BLOCK is answered by BLOCKED, RECLAIM means nothing here */
-	lr.start = p9_get_u64(in);
-	lr.length = p9_get_u64(in);
-	lr.proc_id = p9_get_u32(in);
-	p9_get_str(in, lr.client_id, sizeof(lr.client_id));
-	if (in->err)
-		return in->err;
-	int r = to_flock(s, id, &lr, &fl, &fd);
+	if (!r)
+		r = to_flock(s, id, &lr, &fl, &fd);
 	if (r)
 		return r;
 	uint8_t status = LOCK_SUCCESS;
@@ -81,15 +89,10 @@ int p9_op_getlock(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 	struct flock fl;
 	int fd;
 	uint32_t id = p9_get_u32(in);
+	int r = get_lock_req(in, &lr, false);
 
-	lr.type = p9_get_u8(in);
-	lr.start = p9_get_u64(in);
-	lr.length = p9_get_u64(in);
-	lr.proc_id = p9_get_u32(in);
-	p9_get_str(in, lr.client_id, sizeof(lr.client_id));
-	if (in->err)
-		return in->err;
-	int r = to_flock(s, id, &lr, &fl, &fd);
+	if (!r)
+		r = to_flock(s, id, &lr, &fl, &fd);
 	if (r)
 		return r;
 	if (fl.l_type != F_UNLCK && fcntl(fd, F_OFD_GETLK, &fl))

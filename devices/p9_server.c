@@ -49,6 +49,13 @@ int p9_fid_lookup(struct p9_server *s, uint32_t id, struct p9_fid **fid)
 	return *fid ? 0 : -EBADF;
 }
 
+int p9_get_fid(struct p9_server *s, struct p9_in *in, struct p9_fid **fid)
+{
+	uint32_t id = p9_get_u32(in);
+
+	return in->err ? in->err : p9_fid_lookup(s, id, fid);
+}
+
 int p9_dir_lookup(struct p9_server *s, uint32_t id, struct p9_fid **fid)
 {
 	int r = p9_fid_lookup(s, id, fid);
@@ -154,12 +161,9 @@ static int op_flush(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 static int op_clunk(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 {
 	struct p9_fid *fid;
-	uint32_t id = p9_get_u32(in);
+	int r = p9_get_fid(s, in, &fid);
 
 	(void)out;
-	if (in->err)
-		return in->err;
-	int r = p9_fid_lookup(s, id, &fid);
 	if (!r)
 		p9_fid_clunk(&s->fids, fid);
 	return r;

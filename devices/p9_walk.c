@@ -229,11 +229,8 @@ int p9_op_statfs(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 {
 	struct p9_fid *fid;
 	struct statfs sf;
-	uint32_t id = p9_get_u32(in);
+	int r = p9_get_fid(s, in, &fid);
 
-	if (in->err)
-		return in->err;
-	int r = p9_fid_lookup(s, id, &fid);
 	if (r)
 		return r;
 	if (fstatfs(fid->fd, &sf))
@@ -247,11 +244,8 @@ int p9_op_readlink(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 	char target[PATH_MAX];
 	struct p9_fid *fid;
 	struct stat st;
-	uint32_t id = p9_get_u32(in);
+	int r = p9_get_fid(s, in, &fid);
 
-	if (in->err)
-		return in->err;
-	int r = p9_fid_lookup(s, id, &fid);
 	if (r)
 		return r;
 	if (fstatat(fid->fd, "", &st, AT_EMPTY_PATH))
