@@ -161,6 +161,8 @@ int p9_op_lcreate(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 		return r;
 	}
 	close(fid->fd);
+	if (fid->open_fd >= 0)
+		close(fid->open_fd); /* the directory, if the client had opened it */
 	free(fid->path);
 	*fid = (struct p9_fid){ .id = fid->id, .next = fid->next, .fd = handle, .open_fd = fd,
 				.path = copy };
