@@ -129,7 +129,7 @@ static void features(uint64_t f)
 }
 
 /* p9_virtio_probe through vm_find_vqs: one queue, as large as offered. */
-static void bring_up(void)
+void p9c_probe(void)
 {
 	ck_assert_uint_eq(rd(VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_9P);
 	wr(VIRTIO_MMIO_STATUS, 0);
@@ -189,7 +189,7 @@ void p9c_start(bool read_only, unsigned max_fids)
 	int root = open(p9c_path(""), O_PATH | O_DIRECTORY | O_CLOEXEC);
 	ck_assert_int_ge(root, 0);
 	ck_assert_int_eq(virtio_9p_init(&dev, root, read_only, P9C_TAG, &t, &mem), 0);
-	if (max_fids && max_fids != P9_MAX_FIDS) {
+	if (max_fids != P9_MAX_FIDS) {
 		p9_server_destroy(&dev.server);
 		root = open(p9c_path(""), O_PATH | O_DIRECTORY | O_CLOEXEC);
 		ck_assert_int_eq(p9_server_init(&dev.server, root, read_only, max_fids), 0);
@@ -197,9 +197,7 @@ void p9c_start(bool read_only, unsigned max_fids)
 	virtio_mmio_init(&t, &virtio_9p_ops, &dev, virtio_9p_features(), &ops, &mem);
 	irq = false;
 	next_tag = 1;
-	bring_up();
-	if (!max_fids)
-		return;
+	p9c_probe();
 	p9c_begin(P9_TVERSION);
 	p9c_u32(P9C_MSIZE);
 	p9c_str(P9_VERSION);

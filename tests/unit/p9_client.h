@@ -22,10 +22,12 @@
 #define P9C_TAG     "share"
 #define P9C_SECRET  "top secret\n"
 
-/* Device up, Tversion and Tattach done (fid P9C_ROOT), unless `max_fids`
- * is 0 (then nothing is sent). A server with at most `max_fids` fids. */
+/* Device up, Tversion and Tattach done (fid P9C_ROOT), on a server with
+ * at most `max_fids` fids. */
 void p9c_start(bool read_only, unsigned max_fids);
 void p9c_stop(void);
+/* Probe again, as a driver does after a reset: status, features, queue. */
+void p9c_probe(void);
 struct virtio_9p *p9c_device(void);
 struct virtio_mmio *p9c_transport(void);
 

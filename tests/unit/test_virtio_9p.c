@@ -88,8 +88,7 @@ START_TEST(reset_ends_the_session)
 
 	virtio_mmio_write(p9c_transport(), VIRTIO_MMIO_STATUS, &(uint32_t){ 0 }, 4);
 	ck_assert_uint_eq(p9c_device()->server.fids.used, 0);
-	p9c_stop();
-	p9c_start(false, 0);
+	p9c_probe();
 	ck_assert_uint_eq(p9c_getattr(P9C_ROOT, &q, &mode, &size), EBADF);
 }
 END_TEST
