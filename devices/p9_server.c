@@ -136,8 +136,10 @@ static int op_version(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 	uint32_t msize = p9_get_u32(in);
 
 	p9_get_str(in, version, sizeof(version));
-	if (in->err == -ENAMETOOLONG)
-		in->err = 0, version[0] = '\0';
+	if (in->err == -ENAMETOOLONG) {
+		in->err = 0; /* no version this long exists: "unknown" */
+		version[0] = '\0';
+	}
 	if (in->err)
 		return in->err;
 	if (msize < P9_MIN_MSIZE)
