@@ -224,6 +224,33 @@ START_TEST(lcreate_write_read_back)
 }
 END_TEST
 
+static unsigned open_fds(void)
+{
+	unsigned n = 0;
+	DIR *d = opendir("/proc/self/fd");
+
+	ck_assert_ptr_nonnull(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+START_TEST(fids_leave_no_descriptor_behind)
+{
+	unsigned before = open_fds();
+
+	/* An opened directory fid that becomes the file it creates. */
+	open_at(DIR_FID, "", O_DIR_);
+	ck_assert_uint_eq(p9c_lcreate(DIR_FID, "f", O_RDWR_, 0644), 0);
+	open_at(FILE_FID, "f", 0);
+	ck_assert_uint_eq(p9c_walk_path(FILE_FID, FILE_FID, ""), 0); /* onto itself */
+	ck_assert_uint_eq(p9c_clunk(DIR_FID), 0);
+	ck_assert_uint_eq(p9c_clunk(FILE_FID), 0);
+	ck_assert_uint_eq(open_fds(), before);
+}
+END_TEST
+
 START_TEST(zero_copy_large_io)
 {
 	enum { LEN = 300 * 1024, CHUNK = P9C_MSIZE - 24 };
@@ -688,6 +715,7 @@ Suite *p9_ops_suite(void)
 	tcase_add_test(tc, walk_partial_and_failed);
 	tcase_add_test(tc, walk_of_seventeen_names);
 	tcase_add_test(tc, lcreate_write_read_back);
+	tcase_add_test(tc, fids_leave_no_descriptor_behind);
 	tcase_add_test(tc, zero_copy_large_io);
 	tcase_add_test(tc, readdir_resumes_at_offsets);
 	tcase_add_test(tc, readdir_needs_an_open_directory);
