@@ -70,6 +70,10 @@ $(BUILD)/mkconfig: $(BUILD)/tests/init/mkconfig.o $(BUILD)/libmicrorun.a
 	$(call say,LD,$@)
 	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^
 
+$(BUILD)/p9_bench: $(BUILD)/tests/bench/p9_bench.o $(BUILD)/libmicrorun.a
+	$(call say,LD,$@)
+	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(LDLIBS)
+
 include tests/guests/guests.mk
 
 # --- tests ------------------------------------------------------------
@@ -98,8 +102,9 @@ e2e: $(BUILD)/microrun
 check-init: $(BUILD)/mkconfig $(BUILD)/init/microrun-init
 	tests/init/run.sh $(BUILD)
 
-bench: $(BUILD)/microrun guests
+bench: $(BUILD)/microrun $(BUILD)/p9_bench guests
 	tests/bench/run.sh $(BUILD)/microrun $(BUILD)/guests
+	$(BUILD)/p9_bench
 
 demo: $(BUILD)/microrun
 	tests/realkernel/demo.sh $(BUILD)/microrun

@@ -21,6 +21,9 @@ static const char usage_text[] =
 	"  -m, --memory SIZE    guest RAM, e.g. 512M or 2G (default 1G)\n"
 	"  -d, --disk FILE[,ro][,serial=ID]\n"
 	"                       a virtio-blk disk backed by FILE (repeatable)\n"
+	"      --9p DIR[,tag=TAG][,ro]\n"
+	"                       export host directory DIR over virtio-9p (repeatable;\n"
+	"                       default tags host0, host1, ...)\n"
 	"  -c, --cpus N         virtual CPUs (default 1)\n"
 	"      --timeout SEC    end the VM after SEC seconds (exit status 124)\n"
 	"  -v, --verbose        report the VM's set-up and exits on stderr\n"
@@ -33,7 +36,7 @@ static const char usage_text[] =
 	"125 forbidden system call (seccomp), 128+N ended by signal N.\n"
 	"See microrun(1).\n";
 
-enum { OPT_TIMEOUT = 256, OPT_NO_SECCOMP };
+enum { OPT_TIMEOUT = 256, OPT_NO_SECCOMP, OPT_9P };
 
 static const struct option long_options[] = {
 	{ "kernel", required_argument, NULL, 'k' },
@@ -43,6 +46,7 @@ static const struct option long_options[] = {
 	{ "disk", required_argument, NULL, 'd' },
 	{ "cpus", required_argument, NULL, 'c' },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "9p", required_argument, NULL, OPT_9P },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
 	{ "help", no_argument, NULL, 'h' },
@@ -137,8 +141,9 @@ static const char *disk_path(const char *text, char *path, size_t size)
 	return n ? text : NULL;
 }
 
-static int disk_option(const char *opt, size_t len, struct mr_disk *disk)
+static int disk_option(const char *opt, size_t len, void *dst)
 {
+	struct mr_disk *disk = dst;
 	static const char serial[] = "serial=";
 
 	if (len == 2 && strncmp(opt, "ro", 2) == 0) {
@@ -154,21 +159,51 @@ static int disk_option(const char *opt, size_t len, struct mr_disk *disk)
 	return -EINVAL;
 }
 
-int cli_parse_disk(const char *text, struct mr_disk *disk)
+/* FILE[,OPTION]...: each option goes to `option`, which may refuse it. */
+static int parse_path_options(const char *text, char *path, size_t size,
+			      int (*option)(const char *opt, size_t len, void *dst), void *dst)
 {
-	*disk = (struct mr_disk){ 0 };
-	const char *rest = disk_path(text, disk->path, sizeof(disk->path));
+	const char *rest = disk_path(text, path, size);
 
 	if (!rest)
 		return -EINVAL;
 	while (*rest == ',') {
 		const char *opt = rest + 1;
 		size_t len = strcspn(opt, ",");
-		if (disk_option(opt, len, disk))
+		if (option(opt, len, dst))
 			return -EINVAL;
 		rest = opt + len;
 	}
 	return 0;
+}
+
+int cli_parse_disk(const char *text, struct mr_disk *disk)
+{
+	*disk = (struct mr_disk){ 0 };
+	return parse_path_options(text, disk->path, sizeof(disk->path), disk_option, disk);
+}
+
+static int share_option(const char *opt, size_t len, void *dst)
+{
+	struct mr_share *share = dst;
+	static const char tag[] = "tag=";
+
+	if (len == 2 && strncmp(opt, "ro", 2) == 0) {
+		share->read_only = true;
+		return 0;
+	}
+	if (len >= strlen(tag) && strncmp(opt, tag, strlen(tag)) == 0) {
+		share->tag = opt + strlen(tag);
+		share->tag_len = len - strlen(tag);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int cli_parse_share(const char *text, struct mr_share *share)
+{
+	*share = (struct mr_share){ 0 };
+	return parse_path_options(text, share->path, sizeof(share->path), share_option, share);
 }
 
 static enum cli_outcome bad_value(const char *option, const char *value, const char *hint)
@@ -216,6 +251,16 @@ static enum cli_outcome apply_option(int opt, const char *name, const char *arg,
 		if (cli_parse_disk(arg, &cfg->disks[cfg->ndisks]))
 			return bad_value(name, arg, "FILE[,ro][,serial=ID], ID up to 20 characters");
 		cfg->ndisks++;
+		return CLI_RUN;
+	case OPT_9P:
+		if (cfg->ndisks + cfg->nshares >= MR_MAX_DISKS) {
+			mr_err("%s: at most %d devices, -d disks and --9p exports together", name,
+			       MR_MAX_DISKS);
+			return CLI_BAD_USAGE;
+		}
+		if (cli_parse_share(arg, &cfg->shares[cfg->nshares]))
+			return bad_value(name, arg, "DIR[,tag=TAG][,ro]");
+		cfg->nshares++;
 		return CLI_RUN;
 	case 'h': fputs(usage_text, stdout); return CLI_DONE;
 	case 'V': printf("microrun %s\n", MR_VERSION); return CLI_DONE;

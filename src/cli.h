@@ -3,6 +3,7 @@
 #define MR_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define MR_MAX_DISKS 8
@@ -12,6 +13,14 @@ struct mr_disk {
 	char path[4096];
 	bool read_only;
 	char serial[21];        /* what GET_ID returns; "" for none */
+};
+
+/* --9p HOSTDIR[,tag=TAG][,ro]: checked when opened (share.c), not here. */
+struct mr_share {
+	char path[4096];
+	const char *tag;        /* in the argument; NULL: the default, "hostN" */
+	size_t tag_len;
+	bool read_only;
 };
 
 struct mr_config {
@@ -25,6 +34,8 @@ struct mr_config {
 	bool no_seccomp;        /* --no-seccomp: debugging only */
 	struct mr_disk disks[MR_MAX_DISKS];
 	unsigned ndisks;
+	struct mr_share shares[MR_MAX_DISKS];  /* -d and --9p share the slots */
+	unsigned nshares;
 	char **program;         /* program and its arguments, NULL-terminated */
 	int program_argc;
 };
@@ -48,6 +59,8 @@ int cli_parse_size(const char *text, uint64_t *bytes) __attribute__((warn_unused
 /* "FILE[,ro][,serial=ID]": a comma ends the file name (write ",," for a
  * comma in it, as QEMU does); ID is at most 20 characters. */
 int cli_parse_disk(const char *text, struct mr_disk *disk) __attribute__((warn_unused_result));
+/* "HOSTDIR[,tag=TAG][,ro]", with ",," for a comma in HOSTDIR as for -d. */
+int cli_parse_share(const char *text, struct mr_share *share) __attribute__((warn_unused_result));
 /* Seconds, with an optional fraction: "30", "0.5". */
 int cli_parse_seconds(const char *text, uint64_t *ms) __attribute__((warn_unused_result));
 

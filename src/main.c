@@ -75,7 +75,7 @@ static void warn_if_emulated(void)
  * and the seccomp filter put on all of them, then the vCPUs go. */
 static int start_confined(struct vm *vm, const struct mr_config *cfg, struct supervisor *sup)
 {
-	const struct sandbox_needs needs = { .file_server = false };
+	const struct sandbox_needs needs = { .file_server = cfg->nshares > 0 };
 	int r = sandbox_drop_privileges(&needs);
 
 	if (!r)
@@ -155,6 +155,7 @@ int main(int argc, char **argv)
 		.kernel = cfg.kernel, .initrd = cfg.initrd, .cmdline = cmdline,
 		.mem_bytes = cfg.mem_bytes, .ncpus = cfg.ncpus,
 		.disks = cfg.disks, .ndisks = cfg.ndisks,
+		.shares = cfg.shares, .nshares = cfg.nshares,
 	};
 	int status = vm_create(&vm, &params) ? MR_EXIT_ERROR : run(&vm, &cfg);
 	vm_destroy(&vm);

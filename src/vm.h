@@ -52,6 +52,7 @@ struct vm {
 };
 
 struct mr_disk;
+struct mr_share;
 
 struct vm_params {
 	const char *kernel, *initrd, *cmdline;
@@ -59,6 +60,8 @@ struct vm_params {
 	unsigned ncpus;
 	const struct mr_disk *disks;
 	unsigned ndisks;
+	const struct mr_share *shares;
+	unsigned nshares;
 };
 
 /* Builds the whole machine, ready for its vCPUs to start; on failure,

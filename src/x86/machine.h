@@ -10,6 +10,7 @@
 #include "devices/ioapic.h"
 #include "devices/status_port.h"
 #include "devices/uart16550.h"
+#include "devices/virtio_9p.h"
 #include "devices/virtio_blk.h"
 #include "devices/virtio_mmio.h"
 #include "src/cli.h"
@@ -30,6 +31,7 @@ struct pc_virtio {
 	bool io_running;
 	struct virtio_mmio transport;
 	struct virtio_blk blk;
+	struct virtio_9p *p9;     /* a --9p export instead of a disk */
 };
 
 /* A byte-register device on the port bus, reached under the machine lock. */
@@ -66,6 +68,9 @@ int pc_virtio_add_disks(struct vm *vm, struct arch_vm *a, const struct mr_disk *
 /* `cmdline` with the devices listed for Linux's virtio_mmio.device=, when
  * it says acpi=off; as it is otherwise. malloc'd; NULL if out of memory. */
 char *pc_virtio_cmdline(const struct arch_vm *a, const char *cmdline);
+/* Puts each --9p export behind a virtio-mmio window. */
+int pc_virtio_add_shares(struct vm *vm, struct arch_vm *a, const struct mr_share *shares,
+			 unsigned n) __attribute__((warn_unused_result));
 /* Stops the device threads and closes what the devices hold. */
 void pc_virtio_destroy(struct arch_vm *a);
 /* ACPI tables describing this machine, at ACPI_TABLES_ADDR. */

@@ -12,6 +12,7 @@
  * queue index out of range) still exits and is ignored by the transport. */
 #include <errno.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@
 #include "src/arch.h"
 #include "src/disk.h"
 #include "src/log.h"
+#include "src/share.h"
 #include "src/x86/layout.h"
 #include "src/x86/machine.h"
 
@@ -194,6 +196,41 @@ int pc_virtio_add_disks(struct vm *vm, struct arch_vm *a, const struct mr_disk *
 	return 0;
 }
 
+static int add_9p(struct vm *vm, struct arch_vm *a, const struct mr_share *shares, unsigned i)
+{
+	char tag[VIRTIO_9P_TAG_MAX + 1];
+	int root_fd, r = share_open(shares, i, &root_fd, tag);
+
+	if (r)
+		return r;
+	struct pc_virtio *v = new_slot(a);
+	struct virtio_9p *d = v ? malloc(sizeof(*d)) : NULL;
+	if (!d) {
+		close(root_fd);
+		return v ? -ENOMEM : -ENOSPC;
+	}
+	v->p9 = d;
+	r = virtio_9p_init(d, root_fd, shares[i].read_only, tag, &v->transport, &vm->mem);
+	if (r) {
+		mr_err("9p export %s: %s", shares[i].path, strerror(-r));
+		return r;
+	}
+	mr_info("9p export %s: tag %s, virtio-9p at 0x%llx, GSI %u%s", shares[i].path, tag,
+		(unsigned long long)v->base, v->gsi, shares[i].read_only ? ", read-only" : "");
+	return plug(vm, v, &virtio_9p_ops, d, virtio_9p_features());
+}
+
+int pc_virtio_add_shares(struct vm *vm, struct arch_vm *a, const struct mr_share *shares,
+			 unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		int r = add_9p(vm, a, shares, i);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
 /* With acpi=off the kernel reads no DSDT: list the devices on its command
  * line instead. Never both, or a kernel that has both would probe each
  * window twice. */
@@ -234,7 +271,12 @@ void pc_virtio_destroy(struct arch_vm *a)
 		struct pc_virtio *v = &a->virtio[i];
 		if (v->io_running)
 			pthread_join(v->io_thread, NULL);
-		close_fd(v->blk.backend.fd);
+		if (v->p9) {
+			virtio_9p_destroy(v->p9);
+			free(v->p9);
+		} else {
+			close_fd(v->blk.backend.fd);
+		}
 		close_fd(v->irq_fd);
 		for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
 			close_fd(v->notify_fd[q]);

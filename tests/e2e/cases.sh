@@ -43,7 +43,7 @@ E820_4G="$E820_LOW
 [mem 0x0000000000100000-0x00000000bfffffff] usable
 [mem 0x0000000100000000-0x000000013fffffff] usable"
 
-VIRTIO='virtio-9p and virtio-console not implemented yet (issue 3)'
+VIRTIO='virtio-console not implemented yet (issue 3)'
 PROGRAM='running a program not implemented yet (issue 4)'
 
 # --- the case table ----------------------------------------------------------
@@ -82,7 +82,8 @@ add "SIGTERM mid-boot: status 143, nothing left in microrun's session" t_sigterm
 add "| head -n 1: the first line, then status 141 within ${PROMPT}s" t_head
 add "virtio-blk: a sparse file as a disk: mke2fs, mount (ext4) and write inside, read back on the host" t_blk_rw
 add "virtio-blk: a read-only disk (-d FILE,ro): flagged, refuses writes, reads, stays unchanged" t_blk_ro
-pending "virtio-9p: a host directory read and written" "$VIRTIO"
+add "virtio-9p: a host directory (--9p DIR, default tag host0) mounted by Debian's 9p: read (3 MiB too), written, renamed, copied, removed; checked on the host" t_9p_rw
+add "virtio-9p: a read-only export (--9p DIR,ro,tag=...): reads, refuses a write, stays unchanged" t_9p_ro
 pending "virtio-console: console=hvc0 output arrives" "$VIRTIO"
 pending "program: echo prints on stdout, status 0" "$PROGRAM"
 pending "program: a script with arguments" "$PROGRAM"
@@ -458,25 +459,26 @@ t_head() {
 		fail "microrun ended $(((t_mr - t_head) / 1000)) ms after head, not within ${PROMPT}s"
 }
 
-# The disk cases: microrun boots guest-init (-i) with e2e=CASE and a fresh
-# token, which the guest writes or reads; then it powers off: status 0.
+# The disk and 9p cases: microrun boots guest-init (-i) with e2e=CASE and a
+# fresh token, which the guest writes or reads; then it powers off: status 0.
 
 new_token() {
 	printf 'e2e-%s%s\n' "$SRANDOM" "$SRANDOM"
 }
 
-# guest_boot CASE DISK TOKEN EXPECTED: DISK as -d's argument; EXPECTED
-# the "e2e: " lines guest-init must print, before its "e2e: done"
+# guest_boot CASE TOKEN EXPECTED DEVICE-OPTION...: EXPECTED the "e2e: "
+# lines guest-init must print, before its "e2e: done"; DEVICE-OPTION...
+# microrun's -d or --9p options
 guest_boot() {
 	if [[ -z $GUEST_INITRD ]]; then
 		fail "no guest initramfs (see the outer.sh messages before the results)"
 		return 1
 	fi
-	mr -k "$BZIMAGE" -i "$GUEST_INITRD" -d "$2" -a "quiet e2e=$1 e2etoken=$3"
+	mr -k "$BZIMAGE" -i "$GUEST_INITRD" "${@:4}" -a "quiet e2e=$1 e2etoken=$2"
 	status_is 0
 	stderr_empty
 	booted || return 1
-	printf '%s\ne2e: done\n' "$4" >"$D/e2e.expected"
+	printf '%s\ne2e: done\n' "$3" >"$D/e2e.expected"
 	grep '^e2e: ' "$D/log" >"$D/e2e.guest"
 	diff_is "what guest-init reported" "$D/e2e.expected" "$D/e2e.guest"
 }
@@ -490,8 +492,8 @@ t_blk_rw() {
 	local disk=$D/disk.img token kib
 	token=$(new_token)
 	truncate -s 64M "$disk" || { fail "cannot create $disk"; return; }
-	guest_boot blk-rw "$disk" "$token" 'e2e: wrote the token
-e2e: unmounted' || return
+	guest_boot blk-rw "$token" 'e2e: wrote the token
+e2e: unmounted' -d "$disk" || return
 	# Read back on the host, by e2fsprogs: a clean file system, the token.
 	e2fsck -fn "$disk" >"$D/fsck" 2>&1 ||
 		fail "e2fsck -fn finds errors: $(tail -n 5 "$D/fsck")"
@@ -512,11 +514,52 @@ t_blk_ro() {
 		return
 	fi
 	before=$(sha256sum <"$disk")
-	guest_boot blk-ro "$disk,ro" "$token" "e2e: read-only flag 1
+	guest_boot blk-ro "$token" "e2e: read-only flag 1
 e2e: write refused
-e2e: read $token" || return
+e2e: read $token" -d "$disk,ro" || return
 	after=$(sha256sum <"$disk")
 	[[ $after == "$before" ]] || fail "the read-only disk's file changed"
+}
+
+# A directory to export, holding the file from-host with the token.
+share_with_token() {
+	mkdir "$D/share" && printf '%s\n' "$1" >"$D/share/from-host" && return 0
+	fail "cannot make $D/share"
+	return 1
+}
+
+t_9p_rw() {
+	local token sum
+	token=$(new_token)
+	share_with_token "$token" || return
+	# 3 MiB and a bit: reads and writes larger than one msize.
+	if ! head -c $((3 * 1024 * 1024 + 4321)) /dev/urandom >"$D/big" || ! cp "$D/big" "$D/share/big"; then
+		fail "cannot make $D/share/big"
+		return
+	fi
+	sum=$(sha256sum <"$D/big") sum=${sum%% *}
+	guest_boot 9p-rw "$token" "e2e: read $token
+e2e: big $sum
+e2e: listed copy moved
+e2e: unmounted" --9p "$D/share" || return
+	[[ $(<"$D/share/from-host") == "$token" ]] || fail "from-host changed on the host"
+	[[ -f $D/share/dir/moved && $(<"$D/share/dir/moved") == "$token" ]] ||
+		fail "the host's dir/moved does not hold the token the guest wrote"
+	[[ ! -e $D/share/dir/new ]] || fail "dir/new is still there after the guest's mv"
+	cmp -s "$D/big" "$D/share/dir/copy" || fail "dir/copy is not the guest's copy of big"
+	[[ ! -e $D/share/big ]] || fail "big is still there after the guest's rm"
+}
+
+t_9p_ro() {
+	local token before after
+	token=$(new_token)
+	share_with_token "$token" || return
+	before=$(ls -lR --time-style=full-iso "$D/share")
+	guest_boot 9p-ro "$token" "e2e: read $token
+e2e: write refused
+e2e: unmounted" --9p "$D/share,ro,tag=ro9p" || return
+	after=$(ls -lR --time-style=full-iso "$D/share")
+	[[ $after == "$before" ]] || fail "the read-only export changed on the host"
 }
 
 # --- running them ------------------------------------------------------------------

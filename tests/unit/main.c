@@ -39,6 +39,9 @@ int main(void)
 		init_image_suite,
 		guest_env_suite,
 		initramfs_suite,
+		p9_ops_suite,
+		p9_confine_suite,
+		virtio_9p_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
 

@@ -35,5 +35,8 @@ Suite *init_child_suite(void);
 Suite *init_image_suite(void);
 Suite *guest_env_suite(void);
 Suite *initramfs_suite(void);
+Suite *p9_ops_suite(void);
+Suite *p9_confine_suite(void);
+Suite *virtio_9p_suite(void);
 
 #endif

@@ -211,6 +211,54 @@ START_TEST(test_disks_repeat_up_to_the_limit)
 }
 END_TEST
 
+START_TEST(test_share_options)
+{
+	struct mr_share sh;
+
+	ck_assert_int_eq(cli_parse_share("/srv/data", &sh), 0);
+	ck_assert_str_eq(sh.path, "/srv/data");
+	ck_assert_ptr_null(sh.tag);
+	ck_assert(!sh.read_only);
+	ck_assert_int_eq(cli_parse_share("a,,b,tag=src,ro", &sh), 0);
+	ck_assert_str_eq(sh.path, "a,b");
+	ck_assert_uint_eq(sh.tag_len, 3);
+	ck_assert(strncmp(sh.tag, "src", 3) == 0);
+	ck_assert(sh.read_only);
+	/* Lengths are checked when the export is opened (exit status 1). */
+	ck_assert_int_eq(cli_parse_share("d,tag=", &sh), 0);
+	ck_assert_uint_eq(sh.tag_len, 0);
+	ck_assert_int_eq(cli_parse_share("d,ro,tag=a-very-long-tag-of-more-than-31-bytes", &sh), 0);
+	ck_assert_uint_eq(sh.tag_len, 37);
+}
+END_TEST
+
+START_TEST(test_share_rejects)
+{
+	static const char *const bad[] = { "", ",ro", "d,rw", "d,tag", "d,ro,", "d,tags=x" };
+	struct mr_share sh;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(cli_parse_share(bad[i], &sh) != 0, "accepted '%s'", bad[i]);
+	ck_assert_int_eq(PARSE_K("--9p", "d,rw"), CLI_BAD_USAGE);
+	ck_assert_ptr_nonnull(strstr(err_text, "--9p: invalid value 'd,rw'"));
+}
+END_TEST
+
+START_TEST(test_shares_and_disks_share_the_slots)
+{
+	ck_assert_int_eq(PARSE_K("--9p", "a", "-d", "x", "--9p", "b,tag=t,ro"), CLI_RUN);
+	ck_assert_uint_eq(cfg.nshares, 2);
+	ck_assert_uint_eq(cfg.ndisks, 1);
+	ck_assert_str_eq(cfg.shares[1].path, "b");
+	ck_assert(cfg.shares[1].read_only);
+	ck_assert_int_eq(PARSE_K("-d", "1", "-d", "2", "-d", "3", "-d", "4", "-d", "5",
+				 "-d", "6", "--9p", "7", "--9p", "8"), CLI_RUN);
+	ck_assert_int_eq(PARSE_K("-d", "1", "-d", "2", "-d", "3", "-d", "4", "-d", "5",
+				 "-d", "6", "-d", "7", "-d", "8", "--9p", "9"), CLI_BAD_USAGE);
+	ck_assert_ptr_nonnull(strstr(err_text, "--9p: at most 8 devices"));
+}
+END_TEST
+
 START_TEST(test_append_value_that_looks_like_an_option)
 {
 	ck_assert_int_eq(PARSE_K("-a", "-v"), CLI_RUN);
@@ -552,6 +600,9 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, test_disk_options);
 	tcase_add_test(tc, test_disk_rejects);
 	tcase_add_test(tc, test_disks_repeat_up_to_the_limit);
+	tcase_add_test(tc, test_share_options);
+	tcase_add_test(tc, test_share_rejects);
+	tcase_add_test(tc, test_shares_and_disks_share_the_slots);
 	tcase_add_test(tc, test_append_value_that_looks_like_an_option);
 	tcase_add_test(tc, test_memory_short_and_long);
 	tcase_add_test(tc, test_cpus_short_and_long);
