@@ -70,6 +70,10 @@ e2e: $(BUILD)/microrun
 bench: $(BUILD)/microrun guests
 	tests/bench/run.sh $(BUILD)/microrun $(BUILD)/guests
 
+# Debian's kernel under microrun and under QEMU -M microvm, side by side.
+bench-e2e: $(BUILD)/microrun
+	tests/bench/e2e-compare.sh $(BUILD)/microrun
+
 demo: $(BUILD)/microrun
 	tests/realkernel/demo.sh $(BUILD)/microrun
 
@@ -86,6 +90,6 @@ install: $(BUILD)/microrun
 clean:
 	rm -rf build
 
-.PHONY: all check check-plain check-asan e2e bench demo deps install clean guests
+.PHONY: all check check-plain check-asan e2e bench bench-e2e demo deps install clean guests
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
