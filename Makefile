@@ -74,6 +74,15 @@ bench: $(BUILD)/microrun guests
 bench-e2e: $(BUILD)/microrun
 	tests/bench/e2e-compare.sh $(BUILD)/microrun
 
+# The device models' request paths beside the plain system calls.
+BENCH_DEVICE_OBJS := $(BUILD)/tests/unit/virtio_driver.o $(BUILD)/tests/unit/virtio_mmio_driver.o
+$(BUILD)/blk_bench: $(BUILD)/tests/bench/blk_bench.o $(BENCH_DEVICE_OBJS) $(BUILD)/libmicrorun.a
+	$(call say,LD,$@)
+	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs check)
+
+bench-devices: $(BUILD)/blk_bench
+	$(BUILD)/blk_bench
+
 demo: $(BUILD)/microrun
 	tests/realkernel/demo.sh $(BUILD)/microrun
 
@@ -90,6 +99,6 @@ install: $(BUILD)/microrun
 clean:
 	rm -rf build
 
-.PHONY: all check check-plain check-asan e2e bench bench-e2e demo deps install clean guests
+.PHONY: all check check-plain check-asan e2e bench bench-e2e bench-devices demo deps install clean guests
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
