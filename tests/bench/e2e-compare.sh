@@ -6,7 +6,7 @@
 #
 #   tests/bench/e2e-compare.sh MICRORUN
 #
-# Each VMM boots the kernel BENCH_RUNS times (default 5), the two taking
+# Each VMM boots the kernel BENCH_RUNS times (default 7), the two taking
 # turns, after one uncounted warm-up boot each. Per boot, linetime.c stamps
 # each console line and gives wait4()'s rusage; the table has the median
 # (min-max) of the boots that reached the panic, and the ratio of the
@@ -44,7 +44,7 @@ set -u -o pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 
-RUNS=${BENCH_RUNS:-5}
+RUNS=${BENCH_RUNS:-7}
 LIMIT=${BENCH_E2E_LIMIT:-90}
 MEM=512M
 # microrun's defaults spelled out, so that it adds nothing; QEMU gets the
@@ -109,7 +109,7 @@ trace() {
 }
 
 inner() {
-	local microrun=$1 bz=$2 qemu n
+	local microrun=$1 bz=$2 qemu n f
 	LINETIME=$3 BOUND=()
 	itmp=$(mktemp -d) || exit 1
 	trap 'for f in "${BOUND[@]}"; do umount "$f"; done; rm -rf "$itmp"' EXIT
@@ -174,7 +174,7 @@ table() {
 	}
 	BEGIN {
 		W = "%-40s %-24s %-24s %s\n"
-		split("96 intr 97 nmi 99 init 100 vintr 114 cpuid 119 pause 120 hlt 123 io 124 msr 127 shutdown 137 wbinvd 141 xsetbv 1024 npf", t)
+		split("96 intr 97 nmi 98 smi 99 init 100 vintr 101 cr0-sel-write 114 cpuid 119 pause 120 hlt 123 io 124 msr 127 shutdown 137 wbinvd 141 xsetbv 1024 npf", t)
 		for (i = 1; i in t; i += 2) svmname[t[i]] = t[i + 1]
 	}
 	$1 == "note" && $2 == "svm" { svm = 1; next }
