@@ -246,15 +246,37 @@ run_nested() {
 		{ echo "# could not build the outer VM's initramfs: no figures"; return; }
 	echo "# outer VM: QEMU-TCG -cpu qemu64,+svm,+npt, $OUTER_CPUS vCPUs, $OUTER_MEM; at most $limit s" >&2
 	outer_start "$MRK_BZIMAGE" "$tmp/initrd" "$tmp" "$limit"
-	# progress: the boots, as they end
-	tail -f --pid="$OUTER_PID" "$tmp/results" | sed -nu "s/^run \([a-z]*\) \([0-9]*\) [^ ]* \([^ ]*\) .*/# boot \2 under \1: the panic line at \3 s/p" >&2 &
+	follow_outer $((LIMIT + 120))
+	# The job has ended, or the outer VM went silent: its power-off has
+	# been seen to hang, and so has the outer VM itself.
+	kill -TERM "$OUTER_PID"
 	wait "$OUTER_PID"
 	st=$?
-	echo "# outer VM: ended after $((SECONDS - start)) s, QEMU exit status $st"
 	OUTER_PID=''
+	echo "# outer VM: ended after $((SECONDS - start)) s, QEMU exit status $st"
 	grep -q '^e2e-outer: done' "$tmp/results" ||
 		{ echo "# the outer VM did not finish the job; its console ends:"; tail -n 5 "$tmp/console" | sed 's/^/#   | /'; }
-	wait
+}
+
+# Progress on stderr, one line a boot, until the job's end marker, or
+# until nothing came for $1 seconds (a boot reports within LIMIT).
+follow_outer() {
+	local fd line vmm n panic st
+	exec {fd}< <(exec tail -n +1 -f --pid="$OUTER_PID" "$tmp/results")
+	while :; do
+		IFS= read -r -t "$1" -u "$fd" line
+		st=$?
+		((st == 0)) || break
+		case $line in
+		'e2e-outer: '*) break ;;
+		'run '*)
+			read -r _ vmm n _ panic _ <<<"$line"
+			echo "# boot $n under $vmm: the panic line at $panic s" >&2
+			;;
+		esac
+	done
+	((st <= 128)) || echo "# nothing from the outer VM for $1 s: stopped it"
+	exec {fd}<&-
 }
 
 main() {
