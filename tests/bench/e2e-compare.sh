@@ -6,7 +6,7 @@
 #
 #   tests/bench/e2e-compare.sh MICRORUN
 #
-# Each VMM boots the kernel BENCH_RUNS times (default 7), the two taking
+# Each VMM boots the kernel BENCH_RUNS times (default 5), the two taking
 # turns, after one uncounted warm-up boot each. Per boot, linetime.c stamps
 # each console line and gives wait4()'s rusage; the table has the median
 # (min-max) of the boots that reached the panic, and the ratio of the
@@ -44,7 +44,7 @@ set -u -o pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 
-RUNS=${BENCH_RUNS:-7}
+RUNS=${BENCH_RUNS:-5}
 LIMIT=${BENCH_E2E_LIMIT:-90}
 MEM=512M
 # microrun's defaults spelled out, so that it adds nothing; QEMU gets the
