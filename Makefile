@@ -106,6 +106,19 @@ bench: $(BUILD)/microrun $(BUILD)/p9_bench guests
 	tests/bench/run.sh $(BUILD)/microrun $(BUILD)/guests
 	$(BUILD)/p9_bench
 
+# Debian's kernel under microrun and under QEMU -M microvm, side by side.
+bench-e2e: $(BUILD)/microrun
+	tests/bench/e2e-compare.sh $(BUILD)/microrun
+
+# The device models' request paths beside the plain system calls.
+BENCH_DEVICE_OBJS := $(BUILD)/tests/unit/virtio_driver.o $(BUILD)/tests/unit/virtio_mmio_driver.o
+$(BUILD)/blk_bench: $(BUILD)/tests/bench/blk_bench.o $(BENCH_DEVICE_OBJS) $(BUILD)/libmicrorun.a
+	$(call say,LD,$@)
+	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs check)
+
+bench-devices: $(BUILD)/blk_bench
+	$(BUILD)/blk_bench
+
 demo: $(BUILD)/microrun
 	tests/realkernel/demo.sh $(BUILD)/microrun
 
@@ -122,6 +135,6 @@ install: $(BUILD)/microrun
 clean:
 	rm -rf build
 
-.PHONY: all check check-plain check-asan e2e check-init bench demo deps install clean guests
+.PHONY: all check check-plain check-asan e2e check-init bench bench-e2e bench-devices demo deps install clean guests
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

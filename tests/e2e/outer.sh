@@ -1,10 +1,17 @@
 # shellcheck shell=bash
 # The outer VM of the e2e suite, a QEMU-TCG machine whose emulated AMD SVM
 # gives a real, complete /dev/kvm inside (shared/docs/kvm-here.md, section
-# 2), and the initramfs images the suite boots. Sourced by run.sh, after
-# tests/realkernel/kernel.sh.
+# 2), and the initramfs images the suite boots. Sourced, after
+# tests/realkernel/kernel.sh, by run.sh and tests/bench/e2e-compare.sh.
 #
+#   choose_mode                    sets MODE (direct: the host's KVM can
+#                                  boot Linux; nested: the outer VM; skip)
+#                                  and WHY; MICRORUN_E2E_MODE forces one
+#   nested_missing                 what the outer VM needs and lacks
+#   hidden_in_outer_vm PATH        whether the outer VM hides PATH
 #   outer_initramfs KVER KROOT     the outer VM's initramfs (prints its path)
+#   outer_initrd KVER KROOT OUT    OUT: that initramfs with the job read
+#                                  from stdin, a script the outer VM runs
 #   guest_initramfs KVER KROOT     the one cases.sh gives microrun's guests
 #   outer_start KERNEL INITRD DIR LIMIT
 #                                  starts QEMU in the background (OUTER_PID);
@@ -30,6 +37,55 @@ GUEST_MODULES=(virtio_mmio virtio_blk ext4 crc32c_generic 9pnet_virtio 9p)
 # than 4 GiB, and -c 2 needs a second CPU to show both coming up in parallel.
 OUTER_MEM=3G
 OUTER_CPUS=2
+
+# Sets MODE to direct, nested or skip, and WHY to the reason.
+# shellcheck disable=SC2034 # read by the scripts that source this
+choose_mode() {
+	local kvm_problem=''
+	if ! grep -qwE 'vmx|svm' /proc/cpuinfo 2>/dev/null; then
+		kvm_problem="no vmx/svm in /proc/cpuinfo: /dev/kvm, if any, emulates guest code"
+	elif ! (exec 3<>/dev/kvm) 2>/dev/null; then
+		kvm_problem="/dev/kvm cannot be opened read-write by $(id -un)"
+	fi
+	case ${MICRORUN_E2E_MODE:-} in
+	direct) MODE=direct WHY="MICRORUN_E2E_MODE=direct" ;;
+	nested) MODE=nested WHY="MICRORUN_E2E_MODE=nested" ;;
+	'')
+		if [[ -z $kvm_problem ]]; then
+			MODE=direct WHY="the host has real KVM"
+		elif command -v qemu-system-x86_64 >/dev/null; then
+			MODE=nested WHY=$kvm_problem
+		else
+			MODE=skip
+			WHY="$kvm_problem, and there is no qemu-system-x86_64 (Debian: qemu-system-x86) for the nested setup"
+		fi
+		;;
+	*)
+		echo "$0: MICRORUN_E2E_MODE must be direct or nested" >&2
+		exit 2
+		;;
+	esac
+}
+
+# What the outer VM needs on top of QEMU; empty if all is there.
+nested_missing() {
+	local tool missing=()
+	command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
+	find_static_busybox >/dev/null || missing+=(busybox-static)
+	for tool in cpio gzip sha256sum timeout tail; do
+		command -v "$tool" >/dev/null || missing+=("$tool")
+	done
+	((${#missing[@]} == 0)) || printf 'not installed: %s\n' "${missing[*]}"
+}
+
+# The outer VM replaces these with its own file systems: what lives there on
+# the host is not visible to the job.
+hidden_in_outer_vm() {
+	case $1 in
+	/proc/* | /sys/* | /dev/* | /run/*) return 0 ;;
+	esac
+	return 1
+}
 
 outer_log() {
 	printf 'outer.sh: %s\n' "$*" >&2
@@ -170,6 +226,17 @@ cached_initramfs() {
 
 outer_initramfs() {
 	cached_initramfs "$1" "$2" outer "$OUTER_HERE/outer-init" "${OUTER_MODULES[@]}"
+}
+
+# The job rides as a second archive behind the cached one, as /e2e/job.
+outer_initrd() {
+	local base dir=$3.job status
+	base=$(outer_initramfs "$1" "$2") || return 1
+	mkdir -p "$dir/e2e" && cat >"$dir/e2e/job" || return 1
+	{ cat "$base" && (cd "$dir" && printf 'e2e/job\n' | cpio -o -H newc -R 0:0 --quiet) | gzip -1; } >"$3"
+	status=$?
+	rm -rf "$dir"
+	return "$status"
 }
 
 guest_initramfs() {

@@ -171,54 +171,6 @@ relay() {
 
 # --- where the cases can run ---------------------------------------------
 
-# Sets MODE to direct, nested or skip, and WHY to the reason.
-choose_mode() {
-	local kvm_problem=''
-	if ! grep -qwE 'vmx|svm' /proc/cpuinfo 2>/dev/null; then
-		kvm_problem="no vmx/svm in /proc/cpuinfo: /dev/kvm, if any, emulates guest code"
-	elif ! (exec 3<>/dev/kvm) 2>/dev/null; then
-		kvm_problem="/dev/kvm cannot be opened read-write by $(id -un)"
-	fi
-	case ${MICRORUN_E2E_MODE:-} in
-	direct) MODE=direct WHY="MICRORUN_E2E_MODE=direct" ;;
-	nested) MODE=nested WHY="MICRORUN_E2E_MODE=nested" ;;
-	'')
-		if [[ -z $kvm_problem ]]; then
-			MODE=direct WHY="the host has real KVM"
-		elif command -v qemu-system-x86_64 >/dev/null; then
-			MODE=nested WHY=$kvm_problem
-		else
-			MODE=skip
-			WHY="$kvm_problem, and there is no qemu-system-x86_64 (Debian: qemu-system-x86) for the nested setup"
-		fi
-		;;
-	*)
-		echo "$0: MICRORUN_E2E_MODE must be direct or nested" >&2
-		exit 2
-		;;
-	esac
-}
-
-# What the outer VM needs on top of QEMU; empty if all is there.
-nested_missing() {
-	local tool missing=()
-	command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
-	find_static_busybox >/dev/null || missing+=(busybox-static)
-	for tool in cpio gzip sha256sum timeout tail; do
-		command -v "$tool" >/dev/null || missing+=("$tool")
-	done
-	((${#missing[@]} == 0)) || printf 'not installed: %s\n' "${missing[*]}"
-}
-
-# The outer VM replaces these with its own file systems: what lives there on
-# the host is not visible to the cases.
-hidden_in_outer_vm() {
-	case $1 in
-	/proc/* | /sys/* | /dev/* | /run/*) return 0 ;;
-	esac
-	return 1
-}
-
 # --- running the cases ---------------------------------------------------
 
 # Arguments for cases.sh: microrun, the kernel, the guest initramfs.
@@ -255,45 +207,35 @@ stop_cases() {
 
 # /e2e/job for the outer VM's init: run cases.sh with our arguments.
 write_job() {
-	local dir=$1
-	mkdir -p "$dir/e2e"
-	{
-		echo '# written by tests/e2e/run.sh; run by the outer VM chrooted into the host root'
-		local var
-		for var in MICRORUN_E2E_CASE_LIMIT MICRORUN_E2E_ONLY; do
-			[[ -z ${!var-} ]] || printf 'export %s=%q\n' "$var" "${!var}"
-		done
-		printf 'exec %q' "$here/cases.sh"
-		printf ' %q' "${CASES_ARGS[@]}"
-		printf '\n'
-	} >"$dir/e2e/job"
-	(cd "$dir" && printf 'e2e/job\n' | cpio -o -H newc -R 0:0 --quiet) | gzip -1
+	echo '# written by tests/e2e/run.sh; run by the outer VM chrooted into the host root'
+	local var
+	for var in MICRORUN_E2E_CASE_LIMIT MICRORUN_E2E_ONLY; do
+		[[ -z ${!var-} ]] || printf 'export %s=%q\n' "$var" "${!var}"
+	done
+	printf 'exec %q' "$here/cases.sh"
+	printf ' %q' "${CASES_ARGS[@]}"
+	printf '\n'
 }
 
 run_nested() {
-	local base path budget idle limit start why
+	local path budget idle limit start why
 	for path in "$MICRORUN" "$here" "$MRK_BZIMAGE" "$MRK_VMLINUX" "$GUEST_INITRD"; do
 		if hidden_in_outer_vm "$path"; then
 			fail_unreported "$path is under a directory the outer VM replaces (/proc, /sys, /dev, /run)"
 			return
 		fi
 	done
-	if ! base=$(outer_initramfs "$MRK_VERSION" "${MRK_BZIMAGE%/boot/*}"); then
+	if ! write_job | outer_initrd "$MRK_VERSION" "${MRK_BZIMAGE%/boot/*}" "$tmp/initrd"; then
 		fail_unreported "could not build the outer VM's initramfs (see the outer.sh messages above)"
 		return
 	fi
-	# The per-run part rides as a second archive behind the cached one.
-	{ cat "$base" && write_job "$tmp/job"; } >"$tmp/initrd" || {
-		fail_unreported "could not write the outer VM's initramfs"
-		return
-	}
 	# The whole run may take the cases' worst case; the first result may
 	# take the outer VM's boot and one case's worst case, and so may every
 	# result after that one.
 	read -r budget idle < <("$here/cases.sh" --budget)
 	limit=$((budget + OUTER_MARGIN)) idle=$((idle + OUTER_MARGIN))
-	printf '# outer VM: QEMU-TCG, %s, %d CPUs, initramfs %s; at most %d s, %d s without a result\n' \
-		"$OUTER_MEM" "$OUTER_CPUS" "${base##*/}" "$limit" "$idle"
+	printf '# outer VM: QEMU-TCG, %s, %d CPUs; at most %d s, %d s without a result\n' \
+		"$OUTER_MEM" "$OUTER_CPUS" "$limit" "$idle"
 	start=$SECONDS
 	outer_start "$MRK_BZIMAGE" "$tmp/initrd" "$tmp" "$limit"
 	# tail ends once timeout(1), and with it QEMU, has ended.
