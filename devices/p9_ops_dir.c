@@ -42,7 +42,7 @@ static int created(struct p9_server *s, int dirfd, const char *name, uint32_t mo
 		return fd;
 	int r = p9_stat_qid(s, fd, "", &qid, &st);
 	p9_proc_path(proc, fd);
-	if (!r && !S_ISLNK(st.st_mode) && chmod(proc, mode & 07777))
+	if (!r && !S_ISLNK(st.st_mode) && fchmodat(AT_FDCWD, proc, mode & 07777, 0))
 		r = -errno;
 	close(fd);
 	if (!r)

@@ -387,7 +387,7 @@ static int chmod_fid(const struct p9_fid *fid, uint32_t mode)
 	char proc[P9_PROC_PATH];
 
 	p9_proc_path(proc, fid->fd);
-	return chmod(proc, mode & 07777) ? -errno : 0;
+	return fchmodat(AT_FDCWD, proc, mode & 07777, 0) ? -errno : 0;
 }
 
 /* Tsetattr fid[4] valid[4] mode[4] uid[4] gid[4] size[8] atime[16]
