@@ -4,7 +4,8 @@ meaningful inputs per target, in the input formats the targets' header
 comments describe. Run it after changing a format:
     python3 tests/fuzz/mkseeds.py
 The tiny guests' bzImage and ELF files are seeds too, taken straight from
-the build (FUZZ_SEEDS_* in fuzz.mk), so none is committed here."""
+the build (FUZZ_SEEDS_* in fuzz.mk), so none is committed here. Files named
+regress-* are inputs the fuzzers found failing, kept as they were found."""
 import os
 import struct
 
