@@ -16,16 +16,26 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* The sanitizers' own report channel: libFuzzer (-close_fd_mask=2) closes
+ * stderr, not that. Absent without sanitizers, hence weak. */
+extern void __sanitizer_report_error_summary(const char *summary) __attribute__((weak));
+
+static inline __attribute__((noreturn)) void fuzz_fail(const char *file, int line,
+							const char *cond)
+{
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), "%s:%d: invariant broken: %s", file, line, cond);
+	if (__sanitizer_report_error_summary)
+		__sanitizer_report_error_summary(msg);
+	else
+		fprintf(stderr, "%s\n", msg);
+	abort();
+}
+
 /* Not assert(): NDEBUG must not turn the fuzzers' oracle off. abort() is
  * what libFuzzer and the replay both report as a crash. */
-#define FUZZ_CHECK(cond)                                                        \
-	do {                                                                    \
-		if (!(cond)) {                                                  \
-			fprintf(stderr, "%s:%d: invariant broken: %s\n",        \
-				__FILE__, __LINE__, #cond);                     \
-			abort();                                                \
-		}                                                               \
-	} while (0)
+#define FUZZ_CHECK(cond) ((cond) ? (void)0 : fuzz_fail(__FILE__, __LINE__, #cond))
 
 /* Bytes taken off the front of the input; zeros once it runs out, so that
  * every input is a valid one. */
@@ -38,43 +48,25 @@ static inline void fuzz_take(struct fuzz_input *in, void *dst, size_t n)
 {
 	size_t have = n < in->left ? n : in->left;
 
-	memcpy(dst, in->p, have);
+	if (have)
+		memcpy(dst, in->p, have);
 	memset((uint8_t *)dst + have, 0, n - have);
 	in->p += have;
 	in->left -= have;
 }
 
-static inline uint8_t fuzz_u8(struct fuzz_input *in)
-{
-	uint8_t v;
-
-	fuzz_take(in, &v, sizeof(v));
-	return v;
-}
-
-static inline uint16_t fuzz_u16(struct fuzz_input *in)
-{
-	uint16_t v;
-
-	fuzz_take(in, &v, sizeof(v));
-	return v;
-}
-
-static inline uint32_t fuzz_u32(struct fuzz_input *in)
-{
-	uint32_t v;
-
-	fuzz_take(in, &v, sizeof(v));
-	return v;
-}
-
-static inline uint64_t fuzz_u64(struct fuzz_input *in)
-{
-	uint64_t v;
-
-	fuzz_take(in, &v, sizeof(v));
-	return v;
-}
+/* fuzz_u8, fuzz_u16, fuzz_u32, fuzz_u64: the next little-endian value. */
+#define FUZZ_UINT(bits)                                                         \
+	static inline uint##bits##_t fuzz_u##bits(struct fuzz_input *in)        \
+	{                                                                       \
+		uint##bits##_t v;                                               \
+		fuzz_take(in, &v, sizeof(v));                                   \
+		return v;                                                       \
+	}
+FUZZ_UINT(8)
+FUZZ_UINT(16)
+FUZZ_UINT(32)
+FUZZ_UINT(64)
 
 /* A file holding `size` bytes of `data` (NULL: zeros), for code that
  * takes a descriptor: loaders, disks. One memfd per process, emptied and

@@ -145,6 +145,14 @@ static void push_held(struct state *st, unsigned which, uint32_t written)
 	st->held[which] = st->held[--st->nheld];
 }
 
+/* A device bug: a chain it holds given back under another head, perhaps
+ * one out of range. Only the head in the used ring is wrong. */
+static void push_any(struct state *st, uint16_t head, uint32_t written)
+{
+	if (st->nheld && virtq_push(&st->q, &st->mem, head, written) == 0)
+		st->nheld--;
+}
+
 /* The loop virtqueue.h prescribes. Every pop consumes an avail entry and
  * the driver adds none meanwhile, so it ends within a ring's worth. */
 static void drain(struct state *st)
@@ -171,7 +179,7 @@ static void run_op(struct state *st, const struct setup *s, struct fuzz_input *i
 	switch (op % OP_COUNT) {
 	case OP_POP: pop(st); break;
 	case OP_PUSH: push_held(st, arg, (uint32_t)a << 16 | b); break;
-	case OP_PUSH_ANY: virtq_push(&st->q, &st->mem, a, b); break;
+	case OP_PUSH_ANY: push_any(st, a, b); break;
 	case OP_SHOULD_NOTIFY: virtq_should_notify(&st->q, &st->mem); break;
 	case OP_SET_NOTIFY: virtq_set_notify(&st->q, &st->mem, arg & 1); break;
 	case OP_STORE: /* the driver, between two device calls */
