@@ -75,25 +75,29 @@ $(BUILD)/p9_bench: $(BUILD)/tests/bench/p9_bench.o $(BUILD)/libmicrorun.a
 	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(LDLIBS)
 
 include tests/guests/guests.mk
+include tests/fuzz/fuzz.mk
 
 # --- tests ------------------------------------------------------------
-# check: unit tests, tiny guests on /dev/kvm, the real-kernel early boot,
-# then the unit and tiny-guest tests again under ASan+UBSan, then the
+# check: unit tests, the fuzz targets' corpus replay, tiny guests on
+# /dev/kvm, the real-kernel early boot, then the unit, corpus and
+# tiny-guest tests again under ASan+UBSan, then the
 # end-to-end suite (full boots of Debian's kernel on a real KVM: the host's,
 # or a nested QEMU-TCG machine's), and the guest init booted by QEMU-TCG.
 check: check-plain check-asan e2e check-init
 
-check-plain: $(BUILD)/microrun $(BUILD)/test_unit guests
+check-plain: $(BUILD)/microrun $(BUILD)/test_unit $(FUZZ_REPLAYS) guests
 	groff -man -ww -z man/microrun.1
 	$(BUILD)/test_unit
+	$(call fuzz_replay,$(BUILD))
 	tests/guests/run.sh $(BUILD)/microrun $(BUILD)/guests
 	tests/realkernel/run.sh $(BUILD)/microrun
 
 ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 check-asan:
 	$(MAKE) BUILD=build/asan SAN_CFLAGS='$(ASAN_FLAGS)' CFLAGS='-O1 -g' \
-		build/asan/microrun build/asan/test_unit guests
+		build/asan/microrun build/asan/test_unit $(FUZZ_TARGETS:%=build/asan/fuzz-replay/%) guests
 	build/asan/test_unit
+	$(call fuzz_replay,build/asan)
 	tests/guests/run.sh build/asan/microrun build/asan/guests
 
 e2e: $(BUILD)/microrun

@@ -89,6 +89,14 @@ static int map_part(const struct guest_mem *m, uint64_t gpa, uint64_t len,
 	return (uintptr_t)*host % align ? -EINVAL : 0;
 }
 
+/* Whether two host ranges share a byte. */
+static bool overlap(const void *a, uint64_t alen, const void *b, uint64_t blen)
+{
+	uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
+
+	return x < y + blen && y < x + alen;
+}
+
 static int map_rings(const struct virtq *q, const struct guest_mem *m, struct rings *r)
 {
 	void *desc, *avail, *used;
@@ -104,6 +112,14 @@ static int map_rings(const struct virtq *q, const struct guest_mem *m, struct ri
 		err = map_part(m, q->used_gpa, virtq_used_bytes(q->size), VIRTQ_USED_ALIGN, &used);
 	if (err)
 		return err;
+	/* The device writes the used ring. Where it overlaps what the driver
+	 * writes, the device's own stores move avail->idx or rewrite
+	 * descriptors: used->flags on avail->idx made a drain chase its own
+	 * tail for ever (tests/fuzz/virtqueue.c found it). */
+	uint64_t used_len = virtq_used_bytes(q->size);
+	if (overlap(used, used_len, desc, virtq_desc_bytes(q->size)) ||
+	    overlap(used, used_len, avail, virtq_avail_bytes(q->size)))
+		return -EINVAL;
 	*r = (struct rings){ .desc = desc, .avail = avail, .used = used };
 	return 0;
 }

@@ -117,8 +117,9 @@ static inline bool virtq_buf_writable(const struct virtq_chain *c, unsigned i)
 void virtq_reset(struct virtq *q);
 
 /* Whether the size and ring addresses the transport holds describe a usable
- * queue: 0, -EINVAL for a size that is not a power of two in 1..32768 or a
- * misaligned ring (2.7.1), -EFAULT for a ring not wholly in guest RAM. The
+ * queue: 0, -EINVAL for a size that is not a power of two in 1..32768, a
+ * misaligned ring (2.7.1) or a used ring that overlaps the descriptor table
+ * or the avail ring, -EFAULT for a ring not wholly in guest RAM. The
  * transport calls it when the driver writes QueueReady and refuses the
  * queue (or sets DEVICE_NEEDS_RESET) on failure. virtq_pop and friends
  * repeat the check on every call, so memory safety never depends on it. */

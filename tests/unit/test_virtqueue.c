@@ -849,6 +849,51 @@ START_TEST(ring_alignment_in_guest_and_host)
 }
 END_TEST
 
+/* The device writes the used ring (used->flags, idx, the elements and
+ * avail_event): it must not share a byte with what the driver writes. */
+START_TEST(used_ring_apart_from_the_driver_parts)
+{
+	layout(8, false, false);	/* 128 bytes of descriptors, 22 of avail, 70 of used */
+	q.used_gpa = q.avail_gpa;
+	ck_assert_int_eq(virtq_check_layout(&q, &mem), -EINVAL);
+	q.used_gpa = q.avail_gpa + 20;	/* on used_event, the avail ring's last field */
+	ck_assert_int_eq(virtq_check_layout(&q, &mem), -EINVAL);
+	q.used_gpa = q.avail_gpa + 24;	/* just after it */
+	ck_assert_int_eq(virtq_check_layout(&q, &mem), 0);
+	q.used_gpa = q.desc_gpa + 64;
+	ck_assert_int_eq(virtq_check_layout(&q, &mem), -EINVAL);
+	q.used_gpa = q.desc_gpa - 72;	/* ends 2 bytes before the table */
+	ck_assert_int_eq(virtq_check_layout(&q, &mem), 0);
+	q.used_gpa = q.desc_gpa - 68;	/* avail_event on descriptor 0 */
+	ck_assert_int_eq(virtq_check_layout(&q, &mem), -EINVAL);
+	/* The driver parts may overlap each other: the device only reads them. */
+	layout(8, false, false);
+	q.avail_gpa = q.desc_gpa;
+	ck_assert_int_eq(virtq_check_layout(&q, &mem), 0);
+}
+END_TEST
+
+/* Found by tests/fuzz/virtqueue.c: with used->flags on avail->idx, the
+ * device's own notification switch moved avail->idx, and the drain loop of
+ * virtqueue.h span for ever (the transport's check skipped here). */
+START_TEST(device_stores_cannot_move_avail_idx)
+{
+	unsigned rounds = 0;
+	int r;
+
+	q.avail_gpa = RINGS + 0x1002;
+	q.used_gpa = q.avail_gpa + 2;
+	do {
+		ck_assert_uint_lt(++rounds, 4);
+		virtq_set_notify(&q, &mem, false);
+		while ((r = virtq_pop(&q, &mem, &chain)) != 0 && r != -EPROTO)
+			ck_assert_int_eq(virtq_push(&q, &mem, chain.head, 0), 0);
+	} while (r == 0 && virtq_set_notify(&q, &mem, true));
+	ck_assert_int_eq(r, -EPROTO);
+	expect_broken();
+}
+END_TEST
+
 /* A transport that skipped virtq_check_layout still cannot go wrong. */
 START_TEST(misaligned_rings_break_the_queue)
 {
@@ -1053,6 +1098,8 @@ Suite *virtqueue_suite(void)
 	tcase_add_test(tc, more_in_flight_than_descriptors);
 	tcase_add_test(tc, ring_layout_checked);
 	tcase_add_test(tc, ring_alignment_in_guest_and_host);
+	tcase_add_test(tc, used_ring_apart_from_the_driver_parts);
+	tcase_add_test(tc, device_stores_cannot_move_avail_idx);
 	tcase_add_test(tc, misaligned_rings_break_the_queue);
 	suite_add_tcase(s, tc);
 
