@@ -29,12 +29,35 @@ static void split_ranges(struct guest_mem *m, uint64_t hole_start)
 		add_range(m, FOUR_GIB, m->size - low, m->base + low);
 }
 
-int gmem_create(struct guest_mem *m, uint64_t size, uint64_t hole_start)
+/* KVM maps guest memory with 2 MiB pages only where the host's mapping is
+ * huge too, which needs the host address 2 MiB-aligned like the guest's:
+ * an mmap is only page-aligned, so reserve 2 MiB more and trim. Without
+ * it a Linux boot took 31000 nested page faults where QEMU, which aligns,
+ * took 661 (make bench-e2e, on a host with transparent huge pages
+ * "always"). Whether pages are huge stays the host's policy: forcing them
+ * with MADV_HUGEPAGE where it is "madvise" doubled a tiny guest's run time
+ * here (4.2 to 8.2 ms: zeroing 2 MiB at each first touch). */
+#define HUGE_PAGE (2ULL << 20)
+
+static void *map_aligned(uint64_t size)
 {
 	/* MAP_NORESERVE: a guest given 4G that touches 200M costs 200M. */
-	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	uint8_t *p = mmap(NULL, size + HUGE_PAGE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
+		return NULL;
+	uint64_t head = (HUGE_PAGE - (uintptr_t)p % HUGE_PAGE) % HUGE_PAGE;
+	if (head)
+		munmap(p, head);
+	munmap(p + head + size, HUGE_PAGE - head);
+	return p + head;
+}
+
+int gmem_create(struct guest_mem *m, uint64_t size, uint64_t hole_start)
+{
+	void *p = map_aligned(size);
+
+	if (!p)
 		return -errno;
 	m->base = p;
 	m->size = size;

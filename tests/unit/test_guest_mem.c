@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "src/guest_mem.h"
@@ -147,6 +148,22 @@ START_TEST(test_create_below_hole_is_one_range)
 	ck_assert_ptr_eq(mem.ranges[0].host, mem.base);
 	ck_assert_uint_eq(gmem_low_end(&mem), 64 * MIB);
 	ck_assert_ptr_null(gmem_ptr(&mem, FOUR_GIB, 1));
+}
+END_TEST
+
+/* Host and guest addresses congruent mod 2 MiB, so KVM can use huge pages;
+ * and the whole reservation writable, the trimmed slop not. */
+START_TEST(test_create_is_huge_page_aligned)
+{
+	for (int i = 0; i < 8; i++) {
+		void *nudge = mmap(NULL, 4096 * (i + 1), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		create(34 * MIB, MMIO_HOLE_START);
+		ck_assert_uint_eq((uintptr_t)mem.base % (2 * MIB), 0);
+		memset(mem.base, 0xa5, 34 * MIB);
+		ck_assert_int_eq(mincore(mem.base + 34 * MIB, 4096, (unsigned char[1]){ 0 }), -1);
+		gmem_destroy(&mem);
+		munmap(nudge, 4096 * (i + 1));
+	}
 }
 END_TEST
 
@@ -358,6 +375,7 @@ Suite *guest_mem_suite(void)
 	tc = tcase_create("layout");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_create_below_hole_is_one_range);
+	tcase_add_test(tc, test_create_is_huge_page_aligned);
 	tcase_add_test(tc, test_create_exactly_hole_size_is_one_range);
 	tcase_add_test(tc, test_create_above_hole_splits);
 	tcase_add_test(tc, test_ptr_on_split_ram);
