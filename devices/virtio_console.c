@@ -322,13 +322,15 @@ static void drain(struct virtio_console *c, unsigned qi, int id)
 
 size_t virtio_console_input(struct virtio_console *c, unsigned id, const uint8_t *buf, size_t len)
 {
+	if (!virtio_console_port_open(c, id))
+		return 0;
 	unsigned qi = rx_queue(id);
 	struct virtq *q = &c->transport->vq[qi];
 	struct virtq_chain *ch = &c->chain;
 	size_t done = 0;
 	bool pushed = false;
 
-	while (virtio_console_port_open(c, id) && done < len) {
+	while (done < len) {
 		int r = virtq_pop(q, c->mem, ch);
 		if (r == 0 || r == -ENXIO)
 			break;

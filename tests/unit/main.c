@@ -25,6 +25,7 @@ int main(void)
 		aml_suite,
 		acpi_suite,
 		virtio_blk_suite,
+		virtio_console_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
 

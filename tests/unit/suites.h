@@ -24,5 +24,6 @@ Suite *virtio_mmio_suite(void);
 Suite *aml_suite(void);
 Suite *acpi_suite(void);
 Suite *virtio_blk_suite(void);
+Suite *virtio_console_suite(void);
 
 #endif

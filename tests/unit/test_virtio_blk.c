@@ -17,6 +17,7 @@
 #include "tests/unit/helpers.h"
 #include "tests/unit/suites.h"
 #include "tests/unit/virtio_driver.h"
+#include "tests/unit/virtio_mmio_driver.h"
 
 #define MIB       (1ULL << 20)
 #define RAM_SIZE  (16 * MIB)
@@ -81,15 +82,12 @@ static void set_irq(void *ctx, bool level)
 
 static uint32_t rd(uint64_t off)
 {
-	uint32_t v;
-
-	virtio_mmio_read(&t, off, &v, 4);
-	return v;
+	return mdrv_rd(&t, off);
 }
 
 static void wr(uint64_t off, uint32_t v)
 {
-	virtio_mmio_write(&t, off, &v, 4);
+	mdrv_wr(&t, off, v);
 }
 
 static uint64_t cfg64(size_t off)
@@ -105,68 +103,14 @@ static uint32_t cfg32(size_t off)
 	return rd(VIRTIO_MMIO_CONFIG + off);
 }
 
-static void add_status(uint32_t bits)
-{
-	wr(VIRTIO_MMIO_STATUS, rd(VIRTIO_MMIO_STATUS) | bits);
-}
-
-static uint64_t offered(void)
-{
-	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	uint64_t lo = rd(VIRTIO_MMIO_DEVICE_FEATURES);
-	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-	return lo | (uint64_t)rd(VIRTIO_MMIO_DEVICE_FEATURES) << 32;
-}
-
-static void accept_features(uint64_t f)
-{
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)f);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(f >> 32));
-}
-
-static void queue_addr(uint64_t low_reg, uint64_t gpa)
-{
-	wr(low_reg, (uint32_t)gpa);
-	wr(low_reg + 4, (uint32_t)(gpa >> 32));
-}
-
-/* vm_setup_vq: as large as the device allows, rings laid out by vring_init. */
-static void setup_queue(uint64_t features)
-{
-	wr(VIRTIO_MMIO_QUEUE_SEL, 0);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_QUEUE_READY), 0);
-	uint32_t num = rd(VIRTIO_MMIO_QUEUE_NUM_MAX);
-	ck_assert_uint_ne(num, 0);
-	vdrv_layout(&drv, &mem, (uint16_t)num, RINGS);
-	drv.indirect = features & F_INDIRECT;
-	drv.event_idx = features & F_EVENT_IDX;
-	vdrv_clear(&drv);
-	wr(VIRTIO_MMIO_QUEUE_NUM, num);
-	queue_addr(VIRTIO_MMIO_QUEUE_DESC_LOW, drv.desc_gpa);
-	queue_addr(VIRTIO_MMIO_QUEUE_AVAIL_LOW, drv.avail_gpa);
-	queue_addr(VIRTIO_MMIO_QUEUE_USED_LOW, drv.used_gpa);
-	wr(VIRTIO_MMIO_QUEUE_READY, 1);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_QUEUE_READY), 1);
-}
-
 /* Probe: identify, reset, handshake, negotiate what both sides know of
  * `wanted`, set up the queue, DRIVER_OK. */
 static void bring_up(uint64_t wanted)
 {
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_MAGIC_VALUE), 0x74726976);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_VERSION), 2);
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_BLOCK);
-	wr(VIRTIO_MMIO_STATUS, 0);
-	add_status(VIRTIO_CONFIG_S_ACKNOWLEDGE);
-	add_status(VIRTIO_CONFIG_S_DRIVER);
-	uint64_t features = offered() & wanted;
-	accept_features(features);
-	add_status(VIRTIO_CONFIG_S_FEATURES_OK);
-	ck_assert_uint_ne(rd(VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_FEATURES_OK, 0);
-	setup_queue(features);
-	add_status(VIRTIO_CONFIG_S_DRIVER_OK);
+	uint64_t features = mdrv_negotiate(&t, VIRTIO_ID_BLOCK, wanted);
+
+	mdrv_setup_queue(&t, 0, &drv, &mem, RINGS, features);
+	mdrv_add_status(&t, VIRTIO_CONFIG_S_DRIVER_OK);
 	ck_assert(virtio_mmio_driver_ok(&t));
 }
 
@@ -533,7 +477,7 @@ END_TEST
 
 START_TEST(writable_disk_offers_discard_and_write_zeroes)
 {
-	ck_assert_uint_eq(offered(), BIT(VIRTIO_BLK_F_SEG_MAX) | BIT(VIRTIO_BLK_F_BLK_SIZE) |
+	ck_assert_uint_eq(mdrv_offered(&t), BIT(VIRTIO_BLK_F_SEG_MAX) | BIT(VIRTIO_BLK_F_BLK_SIZE) |
 			  BIT(VIRTIO_BLK_F_FLUSH) | BIT(VIRTIO_BLK_F_DISCARD) |
 			  BIT(VIRTIO_BLK_F_WRITE_ZEROES) | TRANSPORT_FEATURES);
 	ck_assert(virtio_mmio_has_feature(&t, VIRTIO_BLK_F_DISCARD));
@@ -544,7 +488,7 @@ END_TEST
 
 START_TEST(read_only_disk_offers_ro_and_no_discard)
 {
-	ck_assert_uint_eq(offered(), BIT(VIRTIO_BLK_F_SEG_MAX) | BIT(VIRTIO_BLK_F_BLK_SIZE) |
+	ck_assert_uint_eq(mdrv_offered(&t), BIT(VIRTIO_BLK_F_SEG_MAX) | BIT(VIRTIO_BLK_F_BLK_SIZE) |
 			  BIT(VIRTIO_BLK_F_FLUSH) | BIT(VIRTIO_BLK_F_RO) | TRANSPORT_FEATURES);
 	ck_assert(virtio_mmio_has_feature(&t, VIRTIO_BLK_F_RO));
 }
