@@ -22,19 +22,44 @@ static bool word_sets(const char *word, size_t len, const char *key)
 	return len >= k && strncmp(word, key, k) == 0 && (len == k || word[k] == '=');
 }
 
+/* The next word of `*p` before any "--" (after which words go to init),
+ * or NULL; its length in *len. */
+static const char *next_word(const char **p, size_t *len)
+{
+	const char *w = *p + strspn(*p, " \t\n");
+
+	*len = word_len(w);
+	if (*len == 0 || (*len == 2 && strncmp(w, "--", 2) == 0))
+		return NULL;
+	*p = w + *len;
+	return w;
+}
+
 bool cmdline_has_param(const char *cmdline, const char *key)
 {
-	const char *p = cmdline;
+	const char *p = cmdline, *w;
+	size_t len;
 
-	for (;;) {
-		p += strspn(p, " \t\n");
-		size_t len = word_len(p);
-		if (len == 0 || (len == 2 && strncmp(p, "--", 2) == 0))
-			return false;
-		if (word_sets(p, len, key))
+	while ((w = next_word(&p, &len)))
+		if (word_sets(w, len, key))
 			return true;
-		p += len;
+	return false;
+}
+
+unsigned cmdline_value_use(const char *cmdline, const char *key, const char *prefix)
+{
+	size_t k = strlen(key), n = strlen(prefix);
+	const char *p = cmdline, *w;
+	unsigned use = 0;
+	size_t len;
+
+	while ((w = next_word(&p, &len))) {
+		if (!word_sets(w, len, key) || len == k)
+			continue;
+		bool match = len - k - 1 >= n && strncmp(w + k + 1, prefix, n) == 0;
+		use = (use & CMDLINE_VALUE_SOME) | (match ? CMDLINE_VALUE_SOME | CMDLINE_VALUE_LAST : 0);
 	}
+	return use;
 }
 
 static size_t key_len(const char *setting)

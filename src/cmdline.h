@@ -9,6 +9,12 @@
  * word "key=..." or "key" before any " -- ", after which words go to init. */
 bool cmdline_has_param(const char *cmdline, const char *key);
 
+/* How `cmdline` sets `key` to a value starting with `prefix`: some
+ * "key=prefix..." word, and whether the last "key=..." word is one. For
+ * console= the last one is what Linux makes /dev/console. */
+enum { CMDLINE_VALUE_SOME = 1, CMDLINE_VALUE_LAST = 2 };
+unsigned cmdline_value_use(const char *cmdline, const char *key, const char *prefix);
+
 /* "<defaults not set by user> <user>", malloc'd; `defaults` is a
  * NULL-terminated list of "key=value" words. NULL if out of memory. */
 char *cmdline_compose(const char *user, const char *const *defaults);

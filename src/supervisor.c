@@ -20,11 +20,18 @@ static void ending_set(sigset_t *set)
 		sigaddset(set, ending_signals[i]);
 }
 
+/* The ending signals, and SIGWINCH: a new terminal size for the guest. */
+static void watched_set(sigset_t *set)
+{
+	ending_set(set);
+	sigaddset(set, SIGWINCH);
+}
+
 int supervisor_block_signals(void)
 {
 	sigset_t set;
 
-	ending_set(&set);
+	watched_set(&set);
 	/* A closed stdout shows up as EPIPE from write(), handled there. */
 	signal(SIGPIPE, SIG_IGN);
 	return -pthread_sigmask(SIG_BLOCK, &set, NULL);
@@ -119,8 +126,12 @@ static int wait_loop(struct vm *vm, struct pollfd *p, struct outcome *out)
 		if (p[FD_END].revents)
 			return 0;
 		if (p[FD_SIGNAL].revents) {
-			out->signal = read_signal(p[FD_SIGNAL].fd);
-			return 0;
+			int sig = read_signal(p[FD_SIGNAL].fd);
+			if (sig != SIGWINCH) {
+				out->signal = sig;
+				return 0;
+			}
+			arch_console_resize(vm);
 		}
 		if (p[FD_TIMER].revents) {
 			out->timed_out = true;
@@ -140,7 +151,7 @@ int supervise(struct vm *vm, uint64_t timeout_ms, struct outcome *out)
 	sigset_t set;
 	struct pollfd p[NUM_FDS];
 
-	ending_set(&set);
+	watched_set(&set);
 	for (int i = 0; i < NUM_FDS; i++)
 		p[i] = (struct pollfd){ .fd = -1, .events = POLLIN };
 	p[FD_END].fd = vm->end_fd;

@@ -110,7 +110,9 @@ int arch_vm_init(struct vm *vm, const struct vm_params *p)
 		return r;
 	a->tsc_khz = (uint32_t)r;
 	r = pc_devices_init(vm, a);
-	return r ? r : pc_virtio_add_disks(vm, a, p->disks, p->ndisks);
+	if (!r)
+		r = pc_virtio_add_disks(vm, a, p->disks, p->ndisks);
+	return r ? r : pc_virtio_add_console(vm, a, p->cmdline);
 }
 
 void arch_vm_destroy(struct vm *vm)

@@ -10,6 +10,7 @@
 #include "devices/ioapic.h"
 #include "devices/uart16550.h"
 #include "devices/virtio_blk.h"
+#include "devices/virtio_console.h"
 #include "devices/virtio_mmio.h"
 #include "src/cli.h"
 #include "src/vm.h"
@@ -24,7 +25,10 @@ struct pc_virtio {
 	uint64_t base;
 	unsigned gsi;
 	struct virtio_mmio transport;
-	struct virtio_blk blk;
+	union {                 /* the device model: transport.dev_ops says which */
+		struct virtio_blk blk;
+		struct virtio_console con;
+	};
 };
 
 /* A byte-register device on the port bus, reached under the machine lock. */
@@ -44,6 +48,8 @@ struct arch_vm {
 	struct pc_port kbc_port, rtc_port, sleep_port;
 	struct pc_virtio virtio[PC_MAX_VIRTIO];
 	unsigned nvirtio;
+	struct pc_virtio *hvc;    /* the virtio console, if any */
+	bool stdin_to_hvc;        /* hvc0 is /dev/console: stdin goes there */
 	struct kvm_cpuid2 *cpuid;
 	uint32_t tsc_khz;
 };
@@ -53,9 +59,17 @@ int pc_devices_init(struct vm *vm, struct arch_vm *a) __attribute__((warn_unused
 /* Opens the disks and puts each behind a virtio-mmio window. */
 int pc_virtio_add_disks(struct vm *vm, struct arch_vm *a, const struct mr_disk *disks, unsigned n)
 	__attribute__((warn_unused_result));
+/* The virtio console, if the command line names an hvc console. */
+int pc_virtio_add_console(struct vm *vm, struct arch_vm *a, const char *cmdline)
+	__attribute__((warn_unused_result));
+/* Host input for hvc0: how much of it the guest's posted buffers took. */
+size_t pc_virtio_console_input(struct arch_vm *a, const uint8_t *buf, size_t len);
 void pc_virtio_destroy(struct arch_vm *a);
 /* ACPI tables describing this machine, at ACPI_TABLES_ADDR. */
 int pc_write_acpi(struct vm *vm, struct arch_vm *a) __attribute__((warn_unused_result));
+
+/* The guest's console can take host input again. */
+void pc_wake_input(struct vm *vm);
 
 /* A local APIC acknowledged a level-triggered `vector`. */
 void pc_devices_eoi(struct arch_vm *a, uint8_t vector);
