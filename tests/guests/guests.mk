@@ -6,7 +6,7 @@
 
 GUEST_DIR   := tests/guests
 GUEST_OUT   := $(BUILD)/guests
-GUEST_NAMES := bootcheck hello panic triplefault halt spin echo unhandled
+GUEST_NAMES := bootcheck hello panic triplefault halt spin echo unhandled hvc
 
 GUEST_CFLAGS := -std=gnu11 -ffreestanding -nostdlib -fno-stack-protector \
 	-mno-red-zone -mgeneral-regs-only -fpie -fvisibility=hidden \
