@@ -42,7 +42,7 @@ E820_4G="$E820_LOW
 [mem 0x0000000000100000-0x00000000bfffffff] usable
 [mem 0x0000000100000000-0x000000013fffffff] usable"
 
-VIRTIO='virtio-9p and virtio-console not implemented yet (issue 3)'
+VIRTIO='virtio-9p not implemented yet (issue 3)'
 PROGRAM='running a program not implemented yet (issue 4)'
 
 # --- the case table ----------------------------------------------------------
@@ -77,7 +77,7 @@ add "| head -n 1: the first line, then status 141 within ${PROMPT}s" t_head
 add "virtio-blk: a sparse file as a disk: mke2fs, mount (ext4) and write inside, read back on the host" t_blk_rw
 add "virtio-blk: a read-only disk (-d FILE,ro): flagged, refuses writes, reads, stays unchanged" t_blk_ro
 pending "virtio-9p: a host directory read and written" "$VIRTIO"
-pending "virtio-console: console=hvc0 output arrives" "$VIRTIO"
+add "virtio-console: console=hvc0 gets the whole kernel log, stdin, guest writes and the panic (123)" t_hvc
 pending "program: echo prints on stdout, status 0" "$PROGRAM"
 pending "program: a script with arguments" "$PROGRAM"
 pending "program: exit statuses 0, 1 and 42 pass through" "$PROGRAM"
@@ -491,6 +491,37 @@ e2e: write refused
 e2e: read $token" || return
 	after=$(sha256sum <"$disk")
 	[[ $after == "$before" ]] || fail "the read-only disk's file changed"
+}
+
+# console=hvc0 with Debian's virtio_console module, loaded by guest-init:
+# the kernel log from its first line (replayed once hvc0 registers), and
+# nothing twice (the UART is no console now); a line of stdin read on
+# hvc0; a line written to it; the panic guest-init triggers, found there.
+t_hvc() {
+	local token in_token n
+	token=$(new_token)
+	in_token=$(new_token)
+	if [[ -z $GUEST_INITRD ]]; then
+		fail "no guest initramfs (see the outer.sh messages before the results)"
+		return
+	fi
+	printf '%s\n' "$in_token" >"$D/in"
+	bounded "$MR" --timeout "$CASE_LIMIT" -k "$BZIMAGE" -i "$GUEST_INITRD" \
+		-a "console=hvc0 e2e=hvc e2etoken=$token" <"$D/in" >"$D/out" 2>"$D/err"
+	make_log
+	status_is 123
+	stderr_empty
+	booted || return
+	first_line_is_banner
+	n=$(grep -c "^Linux version $KVER " "$D/log")
+	((n == 1)) || fail "the banner came $n times, not once"
+	once "e2e: read $in_token" '^e2e: '
+	once "hvc0: $token" '^hvc0: '
+	once 'Kernel panic - not syncing: sysrq triggered crash' 'Kernel panic'
+	[[ " $(kernel_says 'Kernel command line: ') " == *' console=hvc0 '* ]] ||
+		fail "the kernel's command line lacks console=hvc0"
+	[[ " $(kernel_says 'Kernel command line: ') " != *' console=ttyS0 '* ]] ||
+		fail "microrun added console=ttyS0 to the user's console=hvc0"
 }
 
 # --- running them ------------------------------------------------------------------
