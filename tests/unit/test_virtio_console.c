@@ -287,9 +287,9 @@ static void linux_control(void)
 	}
 }
 
-/* virtcons_probe: features, every port's queues and the control pair,
- * DRIVER_OK, the control receive queue filled, DEVICE_READY. */
-static void linux_probe(uint64_t wanted)
+/* virtcons_probe up to DRIVER_OK: features, every port's queues and the
+ * control pair. */
+static void linux_setup(uint64_t wanted)
 {
 	unsigned nq = 2;
 
@@ -300,6 +300,13 @@ static void linux_probe(uint64_t wanted)
 		mdrv_setup_queue(&t, i, &q[i], &mem, RINGS + i * RING_STRIDE, features);
 	mdrv_add_status(&t, VIRTIO_CONFIG_S_DRIVER_OK);
 	ck_assert(virtio_mmio_driver_ok(&t));
+}
+
+/* The rest of it: the control receive queue filled, DEVICE_READY, and
+ * every control message handled. */
+static void linux_probe(uint64_t wanted)
+{
+	linux_setup(wanted);
 	if (!(features & BIT(VIRTIO_CONSOLE_F_MULTIPORT))) {
 		fill_queue(0, rx_fill);
 		return;
@@ -435,10 +442,7 @@ START_TEST(control_messages_wait_for_receive_buffers)
 {
 	struct virtq_used_elem e;
 
-	features = mdrv_negotiate(&t, VIRTIO_ID_CONSOLE, LINUX_FEATURES);
-	for (unsigned i = 0; i < 6; i++)
-		mdrv_setup_queue(&t, i, &q[i], &mem, RINGS + i * RING_STRIDE, features);
-	mdrv_add_status(&t, VIRTIO_CONFIG_S_DRIVER_OK);
+	linux_setup(LINUX_FEATURES);
 	rx_fill = 1;
 	send_control(VIRTIO_CONSOLE_BAD_ID, VIRTIO_CONSOLE_DEVICE_READY, 1);
 	/* No buffer yet: nothing sent, so the port is not added and a
@@ -725,10 +729,7 @@ END_TEST
 
 START_TEST(failed_device_ready_adds_no_port)
 {
-	features = mdrv_negotiate(&t, VIRTIO_ID_CONSOLE, LINUX_FEATURES);
-	for (unsigned i = 0; i < 6; i++)
-		mdrv_setup_queue(&t, i, &q[i], &mem, RINGS + i * RING_STRIDE, features);
-	mdrv_add_status(&t, VIRTIO_CONFIG_S_DRIVER_OK);
+	linux_setup(LINUX_FEATURES);
 	fill_queue(CTRL_RX, 4);
 	send_control(VIRTIO_CONSOLE_BAD_ID, VIRTIO_CONSOLE_DEVICE_READY, 0);
 	send_control(0, VIRTIO_CONSOLE_PORT_READY, 1);
@@ -744,10 +745,7 @@ START_TEST(unusable_control_receive_buffers_go_back_empty)
 	struct virtq_used_elem e;
 	struct vbuf small, readable;
 
-	features = mdrv_negotiate(&t, VIRTIO_ID_CONSOLE, LINUX_FEATURES);
-	for (unsigned i = 0; i < 6; i++)
-		mdrv_setup_queue(&t, i, &q[i], &mem, RINGS + i * RING_STRIDE, features);
-	mdrv_add_status(&t, VIRTIO_CONFIG_S_DRIVER_OK);
+	linux_setup(LINUX_FEATURES);
 	small = post_inbuf(CTRL_RX, 7);
 	readable = buffer(CTRL_RX, "ro", 2, R);
 	vdrv_add(&q[CTRL_RX], &readable, 1);
