@@ -50,6 +50,7 @@ struct arch_vm {
 	unsigned nvirtio;
 	struct pc_virtio *hvc;    /* the virtio console, if any */
 	bool stdin_to_hvc;        /* hvc0 is /dev/console: stdin goes there */
+	bool hvc_written;         /* the guest wrote to hvc0 (under its lock) */
 	struct kvm_cpuid2 *cpuid;
 	uint32_t tsc_khz;
 };

@@ -93,6 +93,7 @@ int pc_virtio_add_disks(struct vm *vm, struct arch_vm *a, const struct mr_disk *
 static void hvc_output(void *ctx, const uint8_t *buf, size_t len)
 {
 	struct arch_vm *a = ctx;
+	a->hvc_written = true;
 	console_write(&a->vm->console, buf, len);
 }
 
@@ -163,6 +164,18 @@ void arch_console_resize(struct vm *vm)
 	pthread_mutex_lock(&v->lock);
 	hvc_set_size(v);
 	pthread_mutex_unlock(&v->lock);
+}
+
+bool arch_console_unused(struct vm *vm)
+{
+	struct arch_vm *a = vm->arch;
+
+	if (!a->hvc)
+		return false;
+	pthread_mutex_lock(&a->hvc->lock);
+	bool unused = a->stdin_to_hvc && !a->hvc_written;
+	pthread_mutex_unlock(&a->hvc->lock);
+	return unused;
 }
 
 void pc_virtio_destroy(struct arch_vm *a)
