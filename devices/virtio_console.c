@@ -376,17 +376,21 @@ static void queue_notify(void *dev, unsigned qi)
 
 /* --- configuration space ----------------------------------------------------- */
 
+/* The size is in the configuration space (5.3.4), which changes with a
+ * new ConfigGeneration and, once the driver is up, a configuration
+ * interrupt: how a driver without MULTIPORT learns of it. A multiport
+ * driver is sent RESIZE for the console port instead (Linux ignores the
+ * interrupt then). */
 void virtio_console_resize(struct virtio_console *c, uint16_t cols, uint16_t rows)
 {
+	if (cols == c->config.cols && rows == c->config.rows)
+		return;
 	c->config.cols = cols;
 	c->config.rows = rows;
-	if (multiport(c)) {
-		if (c->port[0].ready && cols && rows) {
-			c->port[0].pending |= PEND_RESIZE;
-			flush_control(c);
-		}
-	} else if (virtio_mmio_has_feature(c->transport, VIRTIO_CONSOLE_F_SIZE)) {
-		virtio_mmio_config_changed(c->transport); /* 5.3.4 */
+	virtio_mmio_config_changed(c->transport);
+	if (multiport(c) && c->port[0].ready && cols && rows) {
+		c->port[0].pending |= PEND_RESIZE;
+		flush_control(c);
 	}
 }
 
