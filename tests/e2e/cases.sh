@@ -77,7 +77,7 @@ add "| head -n 1: the first line, then status 141 within ${PROMPT}s" t_head
 add "virtio-blk: a sparse file as a disk: mke2fs, mount (ext4) and write inside, read back on the host" t_blk_rw
 add "virtio-blk: a read-only disk (-d FILE,ro): flagged, refuses writes, reads, stays unchanged" t_blk_ro
 pending "virtio-9p: a host directory read and written" "$VIRTIO"
-add "virtio-console: console=hvc0 gets the whole kernel log, stdin, guest writes and the panic (123)" t_hvc
+add "virtio-console: console=hvc0: stdin, guest writes, kernel messages and the panic (123) on hvc0" t_hvc
 pending "program: echo prints on stdout, status 0" "$PROGRAM"
 pending "program: a script with arguments" "$PROGRAM"
 pending "program: exit statuses 0, 1 and 42 pass through" "$PROGRAM"
@@ -116,7 +116,8 @@ now_us() {
 # that a SIGINT or SIGTERM to this script is handled at once (the trap kills
 # BG); a foreground child would delay it.
 bounded() {
-	timeout -s KILL $((CASE_LIMIT + KILL_AFTER)) "$@" &
+	# <&0: a background job's stdin is /dev/null unless redirected.
+	timeout -s KILL $((CASE_LIMIT + KILL_AFTER)) "$@" <&0 &
 	BG=$!
 	wait "$BG"
 	st=$?
@@ -494,11 +495,13 @@ e2e: read $token" || return
 }
 
 # console=hvc0 with Debian's virtio_console module, loaded by guest-init:
-# the kernel log from its first line (replayed once hvc0 registers), and
-# nothing twice (the UART is no console now); a line of stdin read on
-# hvc0; a line written to it; the panic guest-init triggers, found there.
+# a line of stdin read on hvc0 (the tty echoes it), a line written to it,
+# kernel messages (guest-init's) and the panic guest-init triggers, found
+# there. Nothing from before hvc0 came up: the UART is no console now, and
+# Linux's virtio_console loses the backlog hvc0 would replay (its console
+# is not listed yet when hvc0 registers).
 t_hvc() {
-	local token in_token n
+	local token in_token
 	token=$(new_token)
 	in_token=$(new_token)
 	if [[ -z $GUEST_INITRD ]]; then
@@ -512,16 +515,11 @@ t_hvc() {
 	status_is 123
 	stderr_empty
 	booted || return
-	first_line_is_banner
-	n=$(grep -c "^Linux version $KVER " "$D/log")
-	((n == 1)) || fail "the banner came $n times, not once"
+	once "$in_token"
 	once "e2e: read $in_token" '^e2e: '
 	once "hvc0: $token" '^hvc0: '
 	once 'Kernel panic - not syncing: sysrq triggered crash' 'Kernel panic'
-	[[ " $(kernel_says 'Kernel command line: ') " == *' console=hvc0 '* ]] ||
-		fail "the kernel's command line lacks console=hvc0"
-	[[ " $(kernel_says 'Kernel command line: ') " != *' console=ttyS0 '* ]] ||
-		fail "microrun added console=ttyS0 to the user's console=hvc0"
+	! grep -q '^Linux version ' "$D/log" || fail "the kernel's banner reached stdout"
 }
 
 # --- running them ------------------------------------------------------------------
