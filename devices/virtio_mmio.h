@@ -21,7 +21,10 @@
 struct guest_mem;
 
 #define VIRTIO_MMIO_SIZE        0x200   /* registers, then configuration space */
-#define VIRTIO_MAX_QUEUES       8
+/* Queues one device may have: virtio-console takes two per port plus a
+ * control pair, so 16 is seven ports (the console, the program's stdout
+ * and stderr, a status channel, and room to spare). */
+#define VIRTIO_MAX_QUEUES       16
 
 /* What a device model provides; one constant table per device type. */
 struct virtio_device_ops {

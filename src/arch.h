@@ -50,6 +50,13 @@ int arch_handle_exit(struct vcpu *v);
  * took less, vm->input_room_fd becomes readable once there is room again. */
 size_t arch_console_input(struct vm *vm, const uint8_t *buf, size_t len);
 
+/* The host terminal's size changed (SIGWINCH): tell the guest's console. */
+void arch_console_resize(struct vm *vm);
+
+/* The kernel's /dev/console is a console the guest never wrote to (its
+ * driver missing, say): the run's output went nowhere. */
+bool arch_console_unused(struct vm *vm);
+
 /* True when /dev/kvm has no hardware virtualization under it. */
 bool arch_host_emulates_guests(void);
 

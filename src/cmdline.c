@@ -22,23 +22,32 @@ static bool word_sets(const char *word, size_t len, const char *key)
 	return len >= k && strncmp(word, key, k) == 0 && (len == k || word[k] == '=');
 }
 
+/* The next word of `*p` before any "--" (after which words go to init),
+ * or NULL; its length in *len. */
+static const char *next_word(const char **p, size_t *len)
+{
+	const char *w = *p + strspn(*p, " \t\n");
+
+	*len = word_len(w);
+	if (*len == 0 || (*len == 2 && strncmp(w, "--", 2) == 0))
+		return NULL;
+	*p = w + *len;
+	return w;
+}
+
 /* The last word that sets `key` (the kernel acts on each in turn, so the
  * last wins) and its length; NULL if none. */
 static const char *last_setting(const char *cmdline, const char *key, size_t *len)
 {
-	const char *p = cmdline, *found = NULL;
+	const char *p = cmdline, *w, *found = NULL;
+	size_t n;
 
-	for (;;) {
-		p += strspn(p, " \t\n");
-		size_t n = word_len(p);
-		if (n == 0 || (n == 2 && strncmp(p, "--", 2) == 0))
-			return found;
-		if (word_sets(p, n, key)) {
-			found = p;
+	while ((w = next_word(&p, &n)))
+		if (word_sets(w, n, key)) {
+			found = w;
 			*len = n;
 		}
-		p += n;
-	}
+	return found;
 }
 
 bool cmdline_has_param(const char *cmdline, const char *key)
@@ -54,6 +63,22 @@ bool cmdline_param_is(const char *cmdline, const char *key, const char *value)
 	const char *w = last_setting(cmdline, key, &len);
 
 	return w && len > k && len - k - 1 == strlen(value) && strncmp(w + k + 1, value, len - k - 1) == 0;
+}
+
+unsigned cmdline_value_use(const char *cmdline, const char *key, const char *prefix)
+{
+	size_t k = strlen(key), n = strlen(prefix);
+	const char *p = cmdline, *w;
+	unsigned use = 0;
+	size_t len;
+
+	while ((w = next_word(&p, &len))) {
+		if (!word_sets(w, len, key) || len == k)
+			continue;
+		bool match = len - k - 1 >= n && strncmp(w + k + 1, prefix, n) == 0;
+		use = (use & CMDLINE_VALUE_SOME) | (match ? CMDLINE_VALUE_SOME | CMDLINE_VALUE_LAST : 0);
+	}
+	return use;
 }
 
 static size_t key_len(const char *setting)

@@ -12,6 +12,12 @@ bool cmdline_has_param(const char *cmdline, const char *key);
 /* True if the last word setting `key` in `cmdline` is exactly "key=value". */
 bool cmdline_param_is(const char *cmdline, const char *key, const char *value);
 
+/* How `cmdline` sets `key` to a value starting with `prefix`: some
+ * "key=prefix..." word, and whether the last "key=..." word is one. For
+ * console= the last one is what Linux makes /dev/console. */
+enum { CMDLINE_VALUE_SOME = 1, CMDLINE_VALUE_LAST = 2 };
+unsigned cmdline_value_use(const char *cmdline, const char *key, const char *prefix);
+
 /* "<defaults not set by user> <user>", malloc'd; `defaults` is a
  * NULL-terminated list of "key=value" words. NULL if out of memory. */
 char *cmdline_compose(const char *user, const char *const *defaults);

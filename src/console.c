@@ -55,14 +55,21 @@ static void watch_line(struct console *c, uint8_t byte)
 	}
 }
 
-void console_put(struct console *c, uint8_t byte)
+void console_write(struct console *c, const uint8_t *bytes, size_t len)
 {
 	pthread_mutex_lock(&c->lock);
-	c->buf[c->len++] = byte;
-	watch_line(c, byte);
-	if (byte == '\n' || c->len == CONSOLE_BUF)
-		write_out(c, true);
+	for (size_t i = 0; i < len; i++) {
+		c->buf[c->len++] = bytes[i];
+		watch_line(c, bytes[i]);
+		if (bytes[i] == '\n' || c->len == CONSOLE_BUF)
+			write_out(c, true);
+	}
 	pthread_mutex_unlock(&c->lock);
+}
+
+void console_put(struct console *c, uint8_t byte)
+{
+	console_write(c, &byte, 1);
 }
 
 void console_flush(struct console *c)

@@ -29,6 +29,8 @@ struct console {
 
 void console_init(struct console *c, int out_fd, void (*on_closed)(void *), void *ctx);
 void console_put(struct console *c, uint8_t byte);
+/* The same for a run of bytes (a virtio-console buffer), locked once. */
+void console_write(struct console *c, const uint8_t *bytes, size_t len);
 /* From a vCPU: write what is buffered (see console_abandon). */
 void console_flush(struct console *c);
 /* From the main thread, once the vCPUs are gone: write all that is left. */

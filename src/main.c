@@ -116,6 +116,11 @@ static int run(struct vm *vm, const struct mr_config *cfg)
 	vcpus_report_exits(vm);
 	int status = exit_status(vm, &o, console_saw_panic(&vm->console));
 	report_end(status, cfg);
+	if (arch_console_unused(vm))
+		mr_warn("console=hvc0: the guest never wrote to hvc0, so its messages went "
+			"nowhere; its kernel needs virtio_console built in "
+			"(CONFIG_VIRTIO_CONSOLE=y) or loaded from the initramfs; "
+			"boot with console=ttyS0 to see why not");
 	return status;
 }
 

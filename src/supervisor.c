@@ -20,11 +20,18 @@ static void ending_set(sigset_t *set)
 		sigaddset(set, ending_signals[i]);
 }
 
+/* The ending signals, and SIGWINCH: a new terminal size for the guest. */
+static void watched_set(sigset_t *set)
+{
+	ending_set(set);
+	sigaddset(set, SIGWINCH);
+}
+
 int supervisor_block_signals(void)
 {
 	sigset_t set;
 
-	ending_set(&set);
+	watched_set(&set);
 	/* A closed stdout shows up as EPIPE from write(), handled there. */
 	signal(SIGPIPE, SIG_IGN);
 	return -pthread_sigmask(SIG_BLOCK, &set, NULL);
@@ -119,8 +126,12 @@ static int wait_loop(struct vm *vm, struct pollfd *p, struct outcome *out)
 		if (p[FD_END].revents)
 			return 0;
 		if (p[FD_SIGNAL].revents) {
-			out->signal = read_signal(p[FD_SIGNAL].fd);
-			return 0;
+			int sig = read_signal(p[FD_SIGNAL].fd);
+			if (sig != SIGWINCH) {
+				out->signal = sig;
+				return 0;
+			}
+			arch_console_resize(vm);
 		}
 		if (p[FD_TIMER].revents) {
 			out->timed_out = true;
@@ -139,7 +150,7 @@ int supervisor_open(struct supervisor *s, uint64_t timeout_ms)
 {
 	sigset_t set;
 
-	ending_set(&set);
+	watched_set(&set);
 	s->signal_fd = signalfd(-1, &set, SFD_CLOEXEC);
 	s->timer_fd = open_timer(timeout_ms);
 	if (s->signal_fd < 0 || (timeout_ms && s->timer_fd < 0)) {

@@ -1,7 +1,9 @@
 #include "src/term.h"
 
 #include <stdbool.h>
+#include <errno.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -29,4 +31,15 @@ void term_enter(void)
 		active = true;
 		atexit(term_restore);
 	}
+}
+
+int term_size(uint16_t *cols, uint16_t *rows)
+{
+	struct winsize ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) != 0 && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) != 0)
+		return -errno;
+	*cols = ws.ws_col;
+	*rows = ws.ws_row;
+	return 0;
 }

@@ -116,7 +116,9 @@ int arch_vm_init(struct vm *vm, const struct vm_params *p)
 	r = pc_devices_init(vm, a);
 	if (!r)
 		r = pc_virtio_add_disks(vm, a, p->disks, p->ndisks);
-	return r ? r : pc_virtio_add_shares(vm, a, p->shares, p->nshares);
+	if (!r)
+		r = pc_virtio_add_shares(vm, a, p->shares, p->nshares);
+	return r ? r : pc_virtio_add_console(vm, a, p->cmdline);
 }
 
 void arch_vm_destroy(struct vm *vm)

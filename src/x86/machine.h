@@ -12,6 +12,7 @@
 #include "devices/uart16550.h"
 #include "devices/virtio_9p.h"
 #include "devices/virtio_blk.h"
+#include "devices/virtio_console.h"
 #include "devices/virtio_mmio.h"
 #include "src/cli.h"
 #include "src/vm.h"
@@ -30,8 +31,11 @@ struct pc_virtio {
 	pthread_t io_thread;
 	bool io_running;
 	struct virtio_mmio transport;
-	struct virtio_blk blk;
-	struct virtio_9p *p9;     /* a --9p export instead of a disk */
+	union {                 /* the device model: transport.dev_ops says which */
+		struct virtio_blk blk;
+		struct virtio_console con;
+		struct virtio_9p *p9;   /* a --9p export */
+	};
 };
 
 /* A byte-register device on the port bus, reached under the machine lock. */
@@ -53,6 +57,9 @@ struct arch_vm {
 	struct pc_virtio virtio[PC_MAX_VIRTIO];
 	unsigned nvirtio;
 	int io_stop_fd;           /* eventfd: readable once the device threads must end */
+	struct pc_virtio *hvc;    /* the virtio console, if any */
+	bool stdin_to_hvc;        /* hvc0 is /dev/console: stdin goes there */
+	bool hvc_written;         /* the guest wrote to hvc0 (under its lock) */
 	struct kvm_cpuid2 *cpuid;
 	uint32_t tsc_khz;
 };
@@ -71,10 +78,18 @@ char *pc_virtio_cmdline(const struct arch_vm *a, const char *cmdline);
 /* Puts each --9p export behind a virtio-mmio window. */
 int pc_virtio_add_shares(struct vm *vm, struct arch_vm *a, const struct mr_share *shares,
 			 unsigned n) __attribute__((warn_unused_result));
+/* The virtio console, if the command line names an hvc console. */
+int pc_virtio_add_console(struct vm *vm, struct arch_vm *a, const char *cmdline)
+	__attribute__((warn_unused_result));
+/* Host input for hvc0: how much of it the guest's posted buffers took. */
+size_t pc_virtio_console_input(struct arch_vm *a, const uint8_t *buf, size_t len);
 /* Stops the device threads and closes what the devices hold. */
 void pc_virtio_destroy(struct arch_vm *a);
 /* ACPI tables describing this machine, at ACPI_TABLES_ADDR. */
 int pc_write_acpi(struct vm *vm, struct arch_vm *a) __attribute__((warn_unused_result));
+
+/* The guest's console can take host input again. */
+void pc_wake_input(struct vm *vm);
 
 /* A local APIC acknowledged a level-triggered `vector`. */
 void pc_devices_eoi(struct arch_vm *a, uint8_t vector);

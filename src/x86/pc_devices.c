@@ -102,7 +102,7 @@ static void uart_tx_flush(void *ctx)
 	console_flush(&a->vm->console);
 }
 
-static void wake_input(struct vm *vm)
+void pc_wake_input(struct vm *vm)
 {
 	uint64_t one = 1;
 	ssize_t r = write(vm->input_room_fd, &one, sizeof(one));
@@ -127,7 +127,7 @@ static void uart_access(void *dev, uint64_t offset, uint8_t *data, unsigned len,
 	bool freed = room == 0 && uart_rx_room(&a->uart) > 0;
 	pthread_mutex_unlock(&a->lock);
 	if (freed)
-		wake_input(a->vm);
+		pc_wake_input(a->vm);
 }
 
 static void kbc_reset(void *ctx)
@@ -221,6 +221,8 @@ size_t arch_console_input(struct vm *vm, const uint8_t *buf, size_t len)
 {
 	struct arch_vm *a = vm->arch;
 
+	if (a->stdin_to_hvc)
+		return pc_virtio_console_input(a, buf, len);
 	pthread_mutex_lock(&a->lock);
 	size_t n = uart_receive(&a->uart, buf, len);
 	pthread_mutex_unlock(&a->lock);

@@ -17,11 +17,12 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "src/cmdline.h"
 #include "src/arch.h"
+#include "src/cmdline.h"
 #include "src/disk.h"
 #include "src/log.h"
 #include "src/share.h"
+#include "src/term.h"
 #include "src/x86/layout.h"
 #include "src/x86/machine.h"
 
@@ -209,12 +210,14 @@ static int add_9p(struct vm *vm, struct arch_vm *a, const struct mr_share *share
 		close(root_fd);
 		return v ? -ENOMEM : -ENOSPC;
 	}
-	v->p9 = d;
 	r = virtio_9p_init(d, root_fd, shares[i].read_only, tag, &v->transport, &vm->mem);
 	if (r) {
 		mr_err("9p export %s: %s", shares[i].path, strerror(-r));
+		virtio_9p_destroy(d);
+		free(d);
 		return r;
 	}
+	v->p9 = d;
 	mr_info("9p export %s: tag %s, virtio-9p at 0x%llx, GSI %u%s", shares[i].path, tag,
 		(unsigned long long)v->base, v->gsi, shares[i].read_only ? ", read-only" : "");
 	return plug(vm, v, &virtio_9p_ops, d, virtio_9p_features());
@@ -229,6 +232,98 @@ int pc_virtio_add_shares(struct vm *vm, struct arch_vm *a, const struct mr_share
 			return r;
 	}
 	return 0;
+}
+
+/* --- the virtio console ---------------------------------------------------- */
+
+/* hvc0's output takes the UART's way out: line-buffered to stdout, watched
+ * for the panic banner, EPIPE ending the run. */
+static void hvc_output(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct arch_vm *a = ctx;
+	a->hvc_written = true;
+	console_write(&a->vm->console, buf, len);
+}
+
+static void hvc_flush(void *ctx)
+{
+	struct arch_vm *a = ctx;
+	console_flush(&a->vm->console);
+}
+
+static void hvc_input_room(void *ctx)
+{
+	struct arch_vm *a = ctx;
+	pc_wake_input(a->vm);
+}
+
+/* With v->lock held: the terminal's size, if there is a terminal. */
+static void hvc_set_size(struct pc_virtio *v)
+{
+	uint16_t cols, rows;
+
+	if (term_size(&cols, &rows) == 0)
+		virtio_console_resize(&v->con, cols, rows);
+}
+
+/* Only a command line with console=hvc... gets the device: Linux probes
+ * every virtio-mmio device it finds, and the UART serves the rest. */
+int pc_virtio_add_console(struct vm *vm, struct arch_vm *a, const char *cmdline)
+{
+	unsigned use = cmdline_value_use(cmdline, "console", "hvc");
+
+	if (!use)
+		return 0;
+	struct pc_virtio *v = new_slot(a);
+	if (!v)
+		return -ENOSPC;
+	const struct virtio_console_port_ops console = {
+		.output = hvc_output, .flush = hvc_flush, .input_room = hvc_input_room, .ctx = a,
+	};
+	virtio_console_init(&v->con, &console, &v->transport, &vm->mem);
+	int r = plug(vm, v, &virtio_console_ops, &v->con, VIRTIO_CONSOLE_FEATURES);
+	if (r)
+		return r;
+	hvc_set_size(v);
+	a->hvc = v;
+	a->stdin_to_hvc = use & CMDLINE_VALUE_LAST;
+	mr_info("console: virtio-console at 0x%llx, GSI %u, %u port%s; stdin to %s",
+		(unsigned long long)v->base, v->gsi, v->con.nports, v->con.nports == 1 ? "" : "s",
+		a->stdin_to_hvc ? "hvc0" : "ttyS0");
+	return 0;
+}
+
+size_t pc_virtio_console_input(struct arch_vm *a, const uint8_t *buf, size_t len)
+{
+	struct pc_virtio *v = a->hvc;
+
+	pthread_mutex_lock(&v->lock);
+	size_t n = virtio_console_input(&v->con, 0, buf, len);
+	pthread_mutex_unlock(&v->lock);
+	return n;
+}
+
+void arch_console_resize(struct vm *vm)
+{
+	struct pc_virtio *v = vm->arch->hvc;
+
+	if (!v)
+		return;
+	pthread_mutex_lock(&v->lock);
+	hvc_set_size(v);
+	pthread_mutex_unlock(&v->lock);
+}
+
+bool arch_console_unused(struct vm *vm)
+{
+	struct arch_vm *a = vm->arch;
+
+	if (!a->hvc)
+		return false;
+	pthread_mutex_lock(&a->hvc->lock);
+	bool unused = a->stdin_to_hvc && !a->hvc_written;
+	pthread_mutex_unlock(&a->hvc->lock);
+	return unused;
 }
 
 /* With acpi=off the kernel reads no DSDT: list the devices on its command
@@ -259,6 +354,17 @@ static void close_fd(int fd)
 		close(fd);
 }
 
+/* What the device model of slot `v` holds, by its type. */
+static void close_device(struct pc_virtio *v)
+{
+	if (v->transport.dev_ops == &virtio_blk_ops) {
+		close_fd(v->blk.backend.fd);
+	} else if (v->transport.dev_ops == &virtio_9p_ops) {
+		virtio_9p_destroy(v->p9);
+		free(v->p9);
+	}
+}
+
 /* Stops the device threads first: none may serve a queue while its slot
  * goes away. */
 void pc_virtio_destroy(struct arch_vm *a)
@@ -271,12 +377,7 @@ void pc_virtio_destroy(struct arch_vm *a)
 		struct pc_virtio *v = &a->virtio[i];
 		if (v->io_running)
 			pthread_join(v->io_thread, NULL);
-		if (v->p9) {
-			virtio_9p_destroy(v->p9);
-			free(v->p9);
-		} else {
-			close_fd(v->blk.backend.fd);
-		}
+		close_device(v);
 		close_fd(v->irq_fd);
 		for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)
 			close_fd(v->notify_fd[q]);

@@ -43,7 +43,6 @@ E820_4G="$E820_LOW
 [mem 0x0000000000100000-0x00000000bfffffff] usable
 [mem 0x0000000100000000-0x000000013fffffff] usable"
 
-VIRTIO='virtio-console not implemented yet (issue 3)'
 PROGRAM='running a program not implemented yet (issue 4)'
 
 # --- the case table ----------------------------------------------------------
@@ -84,7 +83,7 @@ add "virtio-blk: a sparse file as a disk: mke2fs, mount (ext4) and write inside,
 add "virtio-blk: a read-only disk (-d FILE,ro): flagged, refuses writes, reads, stays unchanged" t_blk_ro
 add "virtio-9p: a host directory (--9p DIR, default tag host0) mounted by Debian's 9p: read (3 MiB too), written, renamed, copied, removed; checked on the host" t_9p_rw
 add "virtio-9p: a read-only export (--9p DIR,ro,tag=...): reads, refuses a write, stays unchanged" t_9p_ro
-pending "virtio-console: console=hvc0 output arrives" "$VIRTIO"
+add "virtio-console: console=hvc0: stdin, guest writes, kernel messages and the panic (123) on hvc0" t_hvc
 pending "program: echo prints on stdout, status 0" "$PROGRAM"
 pending "program: a script with arguments" "$PROGRAM"
 pending "program: exit statuses 0, 1 and 42 pass through" "$PROGRAM"
@@ -123,7 +122,8 @@ now_us() {
 # that a SIGINT or SIGTERM to this script is handled at once (the trap kills
 # BG); a foreground child would delay it.
 bounded() {
-	timeout -s KILL $((CASE_LIMIT + KILL_AFTER)) "$@" &
+	# <&0: a background job's stdin is /dev/null unless redirected.
+	timeout -s KILL $((CASE_LIMIT + KILL_AFTER)) "$@" <&0 &
 	BG=$!
 	wait "$BG"
 	st=$?
@@ -560,6 +560,34 @@ e2e: write refused
 e2e: unmounted" --9p "$D/share,ro,tag=ro9p" || return
 	after=$(ls -lR --time-style=full-iso "$D/share")
 	[[ $after == "$before" ]] || fail "the read-only export changed on the host"
+}
+
+# console=hvc0 with Debian's virtio_console module, loaded by guest-init:
+# a line of stdin read on hvc0 (the tty echoes it), a line written to it,
+# kernel messages (guest-init's) and the panic guest-init triggers, found
+# there. Nothing from before hvc0 came up: the UART is no console now, and
+# Linux's virtio_console loses the backlog hvc0 would replay (its console
+# is not listed yet when hvc0 registers).
+t_hvc() {
+	local token in_token
+	token=$(new_token)
+	in_token=$(new_token)
+	if [[ -z $GUEST_INITRD ]]; then
+		fail "no guest initramfs (see the outer.sh messages before the results)"
+		return
+	fi
+	printf '%s\n' "$in_token" >"$D/in"
+	bounded "$MR" --timeout "$CASE_LIMIT" -k "$BZIMAGE" -i "$GUEST_INITRD" \
+		-a "console=hvc0 e2e=hvc e2etoken=$token" <"$D/in" >"$D/out" 2>"$D/err"
+	make_log
+	status_is 123
+	stderr_empty
+	booted || return
+	once "$in_token"
+	once "e2e: read $in_token" '^e2e: '
+	once "hvc0: $token" '^hvc0: '
+	once 'Kernel panic - not syncing: sysrq triggered crash' 'Kernel panic'
+	! grep -q '^Linux version ' "$D/log" || fail "the kernel's banner reached stdout"
 }
 
 # --- running them ------------------------------------------------------------------

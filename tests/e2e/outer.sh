@@ -31,7 +31,7 @@ OUTER_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # are loaded after the modules they depend on. The guest's ext4 needs
 # crc32c for the metadata checksums of a file system made by mke2fs -t ext4.
 OUTER_MODULES=(virtio_pci 9pnet_virtio 9p kvm_amd)
-GUEST_MODULES=(virtio_mmio virtio_blk ext4 crc32c_generic 9pnet_virtio 9p)
+GUEST_MODULES=(virtio_mmio virtio_blk virtio_console ext4 crc32c_generic 9pnet_virtio 9p)
 
 # Guest RAM and CPUs of the outer VM: an inner -m 4G guest touches far less
 # than 4 GiB, and -c 2 needs a second CPU to show both coming up in parallel.

@@ -6,7 +6,7 @@
 
 GUEST_DIR   := tests/guests
 GUEST_OUT   := $(BUILD)/guests
-GUEST_NAMES := bootcheck hello panic triplefault halt spin echo unhandled status \
+GUEST_NAMES := bootcheck hello panic triplefault halt spin echo unhandled status hvc \
 	vblk vhostile v9p
 # Guests that drive virtio devices link the driver (virtio.c), and parts
 # of their own as the rules below the link rule say.

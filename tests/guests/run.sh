@@ -220,6 +220,34 @@ t_panic() {
 	out_is $'Kernel panic - not syncing: tiny guest panic\n'
 }
 
+t_hvc() {
+	need "$G/$1"
+	mr -k "$G/$1" -a console=hvc0
+	status_is 123
+	out_is $'Kernel panic - not syncing: tiny guest panic on hvc0\n'
+	err_quiet
+}
+
+# Without console=hvc... there is no virtio console: the window reads as
+# all ones.
+t_no_hvc() {
+	need "$G/$1"
+	mr -k "$G/$1"
+	status_is 122
+	out_is $'hvc: no virtio console at 0xd0000000\n'
+}
+
+# console=hvc0 for a guest that never writes there: microrun says why the
+# run may have looked silent.
+t_hvc_unused() {
+	need "$G/$1"
+	mr -k "$G/$1" -a console=hvc0
+	status_is 122
+	out_is $'hello from the guest\n'
+	grep -q '^microrun: warning: console=hvc0: the guest never wrote to hvc0,' "$D/err" ||
+		fail "no warning that hvc0 stayed silent"
+}
+
 t_triplefault() {
 	need "$G/$1"
 	mr -k "$G/$1"
@@ -683,6 +711,10 @@ add "bootcheck.bzImage -i FILE: initrd size and first 16 bytes" \
 for f in elf bzImage; do
 	add "hello.$f: exact stdout, silent stderr, status 122" t_hello "hello.$f"
 	add "panic.$f: status 123" t_panic "panic.$f"
+	add "hvc.$f -a console=hvc0: emergency writes on stdout, panic seen, status 123" \
+		t_hvc "hvc.$f"
+	add "hvc.$f without console=hvc0: no virtio console, status 122" t_no_hvc "hvc.$f"
+	add "hello.$f -a console=hvc0: a warning that hvc0 stayed silent" t_hvc_unused "hello.$f"
 	add "triplefault.$f: status 122" t_triplefault "triplefault.$f"
 	add "halt.$f --timeout 1: status 124" t_timeout "halt.$f"
 	add "halt.$f SIGTERM after ready: status 143" t_signal "halt.$f" TERM 143

@@ -42,6 +42,7 @@ int main(void)
 		p9_ops_suite,
 		p9_confine_suite,
 		virtio_9p_suite,
+		virtio_console_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
 

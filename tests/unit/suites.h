@@ -38,5 +38,6 @@ Suite *initramfs_suite(void);
 Suite *p9_ops_suite(void);
 Suite *p9_confine_suite(void);
 Suite *virtio_9p_suite(void);
+Suite *virtio_console_suite(void);
 
 #endif

@@ -162,6 +162,32 @@ START_TEST(test_param_is_the_last_setting)
 }
 END_TEST
 
+/* Which console= the kernel gets: any hvc one makes the virtio console,
+ * the last one is /dev/console. */
+START_TEST(test_value_use_last_console_wins)
+{
+	const unsigned both = CMDLINE_VALUE_SOME | CMDLINE_VALUE_LAST;
+
+	ck_assert_uint_eq(cmdline_value_use("console=hvc0", "console", "hvc"), both);
+	ck_assert_uint_eq(cmdline_value_use("quiet console=ttyS0 console=hvc0", "console", "hvc"), both);
+	ck_assert_uint_eq(cmdline_value_use("console=hvc0 console=ttyS0", "console", "hvc"),
+			  CMDLINE_VALUE_SOME);
+	ck_assert_uint_eq(cmdline_value_use("console=ttyS0", "console", "hvc"), 0);
+	ck_assert_uint_eq(cmdline_value_use("", "console", "hvc"), 0);
+}
+END_TEST
+
+START_TEST(test_value_use_needs_the_key_and_the_prefix)
+{
+	ck_assert_uint_eq(cmdline_value_use("earlycon=hvc0 console", "console", "hvc"), 0);
+	ck_assert_uint_eq(cmdline_value_use("console= consoles=hvc0", "console", "hvc"), 0);
+	ck_assert_uint_eq(cmdline_value_use("console=hv", "console", "hvc"), 0);
+	ck_assert_uint_eq(cmdline_value_use("console=hvc0 -- console=ttyS0", "console", "hvc"),
+			  CMDLINE_VALUE_SOME | CMDLINE_VALUE_LAST);
+	ck_assert_uint_eq(cmdline_value_use("root=/dev/vda -- console=hvc0", "console", "hvc"), 0);
+}
+END_TEST
+
 Suite *cmdline_suite(void)
 {
 	Suite *s = suite_create("cmdline");
@@ -188,6 +214,11 @@ Suite *cmdline_suite(void)
 	tcase_add_test(tc, test_compose_adds_default_only_set_after_double_dash);
 	tcase_add_test(tc, test_compose_prefix_does_not_count_as_set);
 	tcase_add_test(tc, test_compose_no_defaults);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("value_use");
+	tcase_add_test(tc, test_value_use_last_console_wins);
+	tcase_add_test(tc, test_value_use_needs_the_key_and_the_prefix);
 	suite_add_tcase(s, tc);
 	return s;
 }
