@@ -20,4 +20,13 @@ struct kernel_image {
 	char release[KVER_MAX];     /* "6.1.0-57-amd64"; empty if the image names none */
 };
 
+/* An initrd made in guest memory rather than read from a file (the
+ * initramfs microrun builds to run a program): its size first, then its
+ * bytes, written straight to where it is placed. */
+struct initrd_source {
+	int (*size)(void *ctx, uint64_t *size);
+	int (*write)(void *ctx, uint8_t *dst, uint64_t size);
+	void *ctx;
+};
+
 #endif

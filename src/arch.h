@@ -10,9 +10,12 @@
 
 #include "src/vm.h"
 
+struct initrd_source;
+
 struct boot_request {
 	const char *kernel_path;
 	const char *initrd_path;
+	const struct initrd_source *initrd_source;  /* instead of initrd_path */
 	const char *cmdline;
 };
 
@@ -36,6 +39,9 @@ void arch_vm_destroy(struct vm *vm);
  * dropping of privileges (capabilities are per thread), before the vCPUs
  * run. */
 int arch_devices_start(struct vm *vm) __attribute__((warn_unused_result));
+/* Serves the devices' queues once more from the calling thread, for what
+ * the guest queued just before it ended. */
+void arch_devices_flush(struct vm *vm);
 /* Per-vCPU set-up: CPUID, MSRs, local APIC, FPU. */
 int arch_vcpu_init(struct vm *vm, struct vcpu *v) __attribute__((warn_unused_result));
 /* Loads the kernel and sets the boot vCPU at its entry point. */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "src/guest_env.h"
 #include "src/log.h"
 
 static const char usage_text[] =
@@ -25,18 +26,29 @@ static const char usage_text[] =
 	"                       export host directory DIR over virtio-9p (repeatable;\n"
 	"                       default tags host0, host1, ...)\n"
 	"  -c, --cpus N         virtual CPUs (default 1)\n"
+	"\n"
+	"  With a program: it runs in the guest on the host's root (read-only,\n"
+	"  writes kept in a throw-away overlay), in the current directory.\n"
+	"  -e, --env NAME=VALUE an environment variable for it (repeatable)\n"
+	"      --rw DIR         share host directory DIR writable at its own path\n"
+	"      --modules DIR    the kernel's modules: a build tree or an unpacked\n"
+	"                       package (default /lib/modules/RELEASE)\n"
+	"      --kernel-log     the kernel's log on stderr (kept off stdout unless -a\n"
+	"                       names a console=)\n"
+	"\n"
 	"      --timeout SEC    end the VM after SEC seconds (exit status 124)\n"
 	"  -v, --verbose        report the VM's set-up and exits on stderr\n"
 	"      --no-seccomp     run without the seccomp sandbox (for debugging)\n"
 	"  -h, --help           show this help\n"
 	"  -V, --version        show the version\n"
 	"\n"
-	"Exit status: 0 guest powered off, 1 microrun failed, 2 bad usage,\n"
-	"121 vCPU failed, 122 guest reset, 123 guest panic, 124 timeout,\n"
-	"125 forbidden system call (seccomp), 128+N ended by signal N.\n"
-	"See microrun(1).\n";
+	"Exit status: the program's own; 0 guest powered off, 1 microrun failed,\n"
+	"2 bad usage, 120 the guest's init failed, 121 vCPU failed, 122 guest\n"
+	"reset, 123 guest panic, 124 timeout, 125 forbidden system call\n"
+	"(seccomp), 126/127 program not executable/not found, 128+N ended by\n"
+	"signal N. See microrun(1).\n";
 
-enum { OPT_TIMEOUT = 256, OPT_NO_SECCOMP, OPT_9P };
+enum { OPT_TIMEOUT = 256, OPT_NO_SECCOMP, OPT_9P, OPT_RW, OPT_MODULES, OPT_KERNEL_LOG };
 
 static const struct option long_options[] = {
 	{ "kernel", required_argument, NULL, 'k' },
@@ -47,6 +59,10 @@ static const struct option long_options[] = {
 	{ "cpus", required_argument, NULL, 'c' },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "9p", required_argument, NULL, OPT_9P },
+	{ "env", required_argument, NULL, 'e' },
+	{ "rw", required_argument, NULL, OPT_RW },
+	{ "modules", required_argument, NULL, OPT_MODULES },
+	{ "kernel-log", no_argument, NULL, OPT_KERNEL_LOG },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
 	{ "help", no_argument, NULL, 'h' },
@@ -221,6 +237,35 @@ static enum cli_outcome check_memory(const char *name, uint64_t bytes, const cha
 	return CLI_RUN;
 }
 
+/* The options that shape the program run in the guest. */
+static enum cli_outcome apply_program_option(int opt, const char *name, const char *arg,
+					     struct mr_config *cfg)
+{
+	switch (opt) {
+	case 'e':
+		if (cfg->nenv == MR_MAX_ENV) {
+			mr_err("%s: at most %d variables", name, MR_MAX_ENV);
+			return CLI_BAD_USAGE;
+		}
+		if (guest_env_check(arg))
+			return bad_value(name, arg, "NAME=VALUE, NAME a shell identifier");
+		cfg->env[cfg->nenv++] = arg;
+		return CLI_RUN;
+	case OPT_RW:
+		if (cfg->nrw == MR_MAX_DISKS) {
+			mr_err("%s: at most %d directories", name, MR_MAX_DISKS);
+			return CLI_BAD_USAGE;
+		}
+		if (arg[0] != '/' || arg[1] == '\0')
+			return bad_value(name, arg, "an absolute path other than /");
+		cfg->rw[cfg->nrw++] = arg;
+		return CLI_RUN;
+	case OPT_MODULES: cfg->modules_dir = arg; return CLI_RUN;
+	case OPT_KERNEL_LOG: cfg->kernel_log = true; return CLI_RUN;
+	default: return CLI_BAD_USAGE;
+	}
+}
+
 /* `name` is the option as the user typed it, e.g. "-m" or "--memory". */
 static enum cli_outcome apply_option(int opt, const char *name, const char *arg,
 				     struct mr_config *cfg)
@@ -264,7 +309,7 @@ static enum cli_outcome apply_option(int opt, const char *name, const char *arg,
 		return CLI_RUN;
 	case 'h': fputs(usage_text, stdout); return CLI_DONE;
 	case 'V': printf("microrun %s\n", MR_VERSION); return CLI_DONE;
-	default: return CLI_BAD_USAGE;
+	default: return apply_program_option(opt, name, arg, cfg);
 	}
 }
 
@@ -301,7 +346,7 @@ enum cli_outcome cli_parse(int argc, char **argv, struct mr_config *cfg)
 	optind = 0; /* full re-initialisation, so tests can parse repeatedly */
 	opterr = 0;
 	/* '+': stop at the first non-option; the rest belongs to the program. */
-	while ((opt = getopt_long(argc, argv, "+:k:i:a:m:c:d:vhV", long_options, &longindex)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:k:i:a:m:c:d:e:vhV", long_options, &longindex)) != -1) {
 		if (opt == '?' || opt == ':')
 			return report_bad_option(argv, opt);
 		char longname[32];

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #define MR_MAX_DISKS 8
+#define MR_MAX_ENV 64
 
 /* -d FILE[,ro][,serial=ID] */
 struct mr_disk {
@@ -38,6 +39,13 @@ struct mr_config {
 	unsigned nshares;
 	char **program;         /* program and its arguments, NULL-terminated */
 	int program_argc;
+	/* For the program: */
+	const char *env[MR_MAX_ENV];  /* -e NAME=VALUE */
+	unsigned nenv;
+	const char *rw[MR_MAX_DISKS]; /* --rw DIR: absolute */
+	unsigned nrw;
+	const char *modules_dir;      /* --modules DIR; NULL: /lib/modules/RELEASE */
+	bool kernel_log;              /* --kernel-log */
 };
 
 #define MR_DEFAULT_MEM   (1024ULL << 20)

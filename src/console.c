@@ -1,6 +1,7 @@
 #include "src/console.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -14,7 +15,17 @@ void console_init(struct console *c, int out_fd, void (*on_closed)(void *), void
 	c->out_fd = out_fd;
 	c->on_closed = on_closed;
 	c->ctx = ctx;
+	c->copy_fd = -1;
 	pthread_mutex_init(&c->lock, NULL);
+}
+
+static void keep_out(struct console *c)
+{
+	for (size_t i = 0; i < c->len; i++)
+		c->kept[c->kept_total++ % CONSOLE_KEEP] = c->buf[i];
+	if (c->copy_fd >= 0 && write(c->copy_fd, c->buf, c->len) < 0)
+		c->copy_fd = -1; /* a closed stderr: the log is still kept */
+	c->len = 0;
 }
 
 /* `from_vcpu`: a vCPU thread is writing; it gives up once the run is
@@ -24,6 +35,10 @@ static void write_out(struct console *c, bool from_vcpu)
 	const uint8_t *p = c->buf;
 	size_t left = c->len;
 
+	if (c->keep) {
+		keep_out(c);
+		return;
+	}
 	c->len = 0;
 	while (left && !c->closed) {
 		ssize_t n = write(c->out_fd, p, left);
@@ -97,4 +112,25 @@ bool console_saw_panic(struct console *c)
 	bool p = c->panicked;
 	pthread_mutex_unlock(&c->lock);
 	return p;
+}
+
+void console_keep(struct console *c, int copy_fd)
+{
+	c->keep = true;
+	c->copy_fd = copy_fd;
+}
+
+void console_show_kept(struct console *c, int fd)
+{
+	pthread_mutex_lock(&c->lock);
+	keep_out(c);
+	size_t n = c->kept_total < CONSOLE_KEEP ? c->kept_total : CONSOLE_KEEP;
+	size_t start = c->kept_total < CONSOLE_KEEP ? 0 : c->kept_total % CONSOLE_KEEP;
+	dprintf(fd, "microrun: the guest kernel's log%s:\n",
+		c->kept_total > CONSOLE_KEEP ? " (its last 64 KiB)" : "");
+	ssize_t r = write(fd, c->kept + start, CONSOLE_KEEP - start < n ? CONSOLE_KEEP - start : n);
+	if (r >= 0 && start)
+		r = write(fd, c->kept, start);
+	(void)r; /* nowhere left to report a failing stderr */
+	pthread_mutex_unlock(&c->lock);
 }

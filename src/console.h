@@ -12,6 +12,7 @@
 
 #define CONSOLE_BUF 4096
 #define CONSOLE_LINE 256
+#define CONSOLE_KEEP (64 << 10)  /* the kernel log kept off stdout: its last 64 KiB */
 
 struct console {
 	int out_fd;
@@ -23,6 +24,10 @@ struct console {
 	bool panicked;
 	bool closed;
 	atomic_bool abandoned;  /* the run is over: stop waiting on stdout */
+	bool keep;              /* console_keep(): into kept[], not out_fd */
+	int copy_fd;            /* while kept, also written here; -1: not */
+	uint8_t kept[CONSOLE_KEEP];  /* a ring: the last CONSOLE_KEEP bytes */
+	size_t kept_total;      /* bytes ever kept */
 	void (*on_closed)(void *ctx);  /* stdout went away (EPIPE) */
 	void *ctx;
 };
@@ -39,5 +44,14 @@ void console_drain(struct console *c);
  * a signal), so a reader that stopped reading cannot hold the VM's end. */
 void console_abandon(struct console *c);
 bool console_saw_panic(struct console *c);
+
+/* From now on, before the guest runs, the output is kept (its last
+ * CONSOLE_KEEP bytes) instead of going to out_fd, and copied to copy_fd as
+ * well unless it is -1: the kernel's log while a program's output has
+ * stdout to itself. */
+void console_keep(struct console *c, int copy_fd);
+/* Writes what was kept to `fd` (the kernel's last words, when a run went
+ * wrong), with a line saying how much of it there is. */
+void console_show_kept(struct console *c, int fd);
 
 #endif

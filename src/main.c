@@ -1,5 +1,7 @@
 /* microrun: run a Linux kernel like any other program. */
+#include <errno.h>
 #include <signal.h>
+#include <unistd.h>
 #include <stdlib.h>
 
 #include "src/arch.h"
@@ -7,6 +9,7 @@
 #include "src/cmdline.h"
 #include "src/exit_status.h"
 #include "src/log.h"
+#include "src/program.h"
 #include "src/sandbox.h"
 #include "src/supervisor.h"
 #include "src/term.h"
@@ -61,6 +64,14 @@ static void report_end(int status, const struct mr_config *cfg)
 		mr_info("the guest reset");
 }
 
+/* Ends that the kernel's log explains, when a program's run kept it off
+ * stdout: the init failed, KVM gave up, the guest reset or panicked. */
+static bool went_wrong(int status)
+{
+	return status == MR_EXIT_INIT_FAILED || status == MR_EXIT_VCPU_FAILED ||
+	       status == MR_EXIT_GUEST_RESET || status == MR_EXIT_GUEST_PANIC;
+}
+
 static void warn_if_emulated(void)
 {
 	if (arch_host_emulates_guests())
@@ -75,7 +86,7 @@ static void warn_if_emulated(void)
  * and the seccomp filter put on all of them, then the vCPUs go. */
 static int start_confined(struct vm *vm, const struct mr_config *cfg, struct supervisor *sup)
 {
-	const struct sandbox_needs needs = { .file_server = cfg->nshares > 0 };
+	const struct sandbox_needs needs = { .file_server = cfg->nshares > 0 || cfg->program_argc > 0 };
 	int r = sandbox_drop_privileges(&needs);
 
 	if (!r)
@@ -101,6 +112,8 @@ static int run(struct vm *vm, const struct mr_config *cfg)
 
 	if (!r)
 		r = supervise(&sup, vm, &o);
+	if (!r && !o.signal && !o.timed_out)
+		arch_devices_flush(vm); /* a program's last output, then its status */
 	vm_request_end(vm, VM_END_STOPPED);
 	vcpus_stop(vm);
 	supervisor_close(&sup);
@@ -111,11 +124,13 @@ static int run(struct vm *vm, const struct mr_config *cfg)
 	 * that stalls here can still be interrupted. */
 	if (!o.signal && !o.timed_out) {
 		supervisor_unblock_signals();
-		console_drain(&vm->console);
+		vm_drain_consoles(vm);
 	}
 	vcpus_report_exits(vm);
 	int status = exit_status(vm, &o, console_saw_panic(&vm->console));
 	report_end(status, cfg);
+	if (vm->console.keep && vm->console.copy_fd < 0 && went_wrong(status))
+		console_show_kept(&vm->console, STDERR_FILENO);
 	if (arch_console_unused(vm))
 		mr_warn("console=hvc0: the guest never wrote to hvc0, so its messages went "
 			"nowhere; its kernel needs virtio_console built in "
@@ -125,10 +140,12 @@ static int run(struct vm *vm, const struct mr_config *cfg)
 }
 
 /* panic=-1 makes a panicking kernel reset at once, so microrun can report
- * the panic; then the machine's own parameters. The user's text overrides. */
-static char *compose_cmdline(const char *user)
+ * the panic; then the machine's own parameters; `quiet` when the kernel's
+ * log is kept off stdout and nobody reads it: each byte is an exit. The
+ * user's text overrides. */
+static char *compose_cmdline(const char *user, bool quiet)
 {
-	static const char *const generic[] = { "panic=-1", NULL };
+	const char *const generic[] = { "panic=-1", quiet ? "quiet" : NULL, NULL };
 	char *with_machine = cmdline_compose(user, arch_cmdline_defaults);
 	char *all = with_machine ? cmdline_compose(with_machine, generic) : NULL;
 
@@ -136,10 +153,68 @@ static char *compose_cmdline(const char *user)
 	return all;
 }
 
+/* How a program's run shares the consoles: with a console= of the user's,
+ * the kernel's log and the program's stdout go there together, in order
+ * (for grep); without, stdout is the program's alone and the log is kept,
+ * shown on stderr with --kernel-log or -v, or when the run goes wrong. */
+static bool user_chose_console(const struct mr_config *cfg)
+{
+	return cmdline_has_param(cfg->append, "console");
+}
+
+static bool log_kept(const struct mr_config *cfg)
+{
+	return cfg->program_argc > 0 && !user_chose_console(cfg);
+}
+
+static bool log_hidden(const struct mr_config *cfg)
+{
+	return log_kept(cfg) && !cfg->kernel_log && !cfg->verbose;
+}
+
+static int check_program_options(const struct mr_config *cfg)
+{
+	if (cfg->program_argc > 0 && cfg->initrd) {
+		mr_err("-i %s: microrun makes the initramfs itself to run '%s'; boot without -i, "
+		       "or without a program", cfg->initrd, cfg->program[0]);
+		return -EINVAL;
+	}
+	if (cfg->program_argc == 0 && (cfg->nenv || cfg->nrw || cfg->modules_dir)) {
+		mr_err("-e, --rw and --modules are for a program run in the guest: "
+		       "name one after the options");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int boot_and_run(const struct mr_config *cfg, const char *cmdline, struct program *prog)
+{
+	const bool program = cfg->program_argc > 0;
+	const struct vm_params params = {
+		.kernel = cfg->kernel, .initrd = cfg->initrd, .cmdline = cmdline,
+		.mem_bytes = cfg->mem_bytes, .ncpus = cfg->ncpus,
+		.disks = cfg->disks, .ndisks = cfg->ndisks,
+		.shares = program ? prog->shares : cfg->shares,
+		.nshares = program ? prog->nshares : cfg->nshares,
+		.program_streams = program,
+		.initrd_source = program ? &prog->initrd : NULL,
+	};
+	static struct vm vm;
+	int status = MR_EXIT_ERROR;
+
+	if (vm_create(&vm, &params) == 0) {
+		if (log_kept(cfg))
+			console_keep(&vm.console, log_hidden(cfg) ? -1 : STDERR_FILENO);
+		status = run(&vm, cfg);
+	}
+	vm_destroy(&vm);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
+	static struct program prog;
 	struct mr_config cfg;
-	struct vm vm;
 
 	switch (cli_parse(argc, argv, &cfg)) {
 	case CLI_DONE: return MR_EXIT_OK;
@@ -147,23 +222,17 @@ int main(int argc, char **argv)
 	case CLI_RUN: break;
 	}
 	mr_verbose = cfg.verbose;
-	if (cfg.program_argc > 0) {
-		mr_err("running a program in the guest is not implemented yet: '%s' "
-		       "(boot the kernel without one)", cfg.program[0]);
+	if (check_program_options(&cfg))
 		return MR_EXIT_USAGE;
-	}
-	char *cmdline = compose_cmdline(cfg.append);
+	char *cmdline = compose_cmdline(cfg.append, log_hidden(&cfg));
 	if (!cmdline || supervisor_block_signals())
 		return MR_EXIT_ERROR;
 	mr_info("command line: %s", cmdline);
-	const struct vm_params params = {
-		.kernel = cfg.kernel, .initrd = cfg.initrd, .cmdline = cmdline,
-		.mem_bytes = cfg.mem_bytes, .ncpus = cfg.ncpus,
-		.disks = cfg.disks, .ndisks = cfg.ndisks,
-		.shares = cfg.shares, .nshares = cfg.nshares,
-	};
-	int status = vm_create(&vm, &params) ? MR_EXIT_ERROR : run(&vm, &cfg);
-	vm_destroy(&vm);
+	int status = MR_EXIT_ERROR;
+	if (cfg.program_argc == 0 || program_prepare(&prog, &cfg, user_chose_console(&cfg)) == 0)
+		status = boot_and_run(&cfg, cmdline, &prog);
+	if (cfg.program_argc > 0)
+		program_release(&prog);
 	free(cmdline);
 	return status;
 }

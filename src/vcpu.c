@@ -11,8 +11,8 @@
 
 #include "src/log.h"
 #include "src/arch.h"
+#include "src/thread.h"
 
-#define KICK_SIGNAL SIGUSR1
 
 enum { EXIT_CONTINUE, EXIT_STOP };
 typedef int exit_handler(struct vcpu *v);
@@ -139,7 +139,7 @@ static void *vcpu_thread(void *arg)
 	sigset_t kick;
 
 	sigemptyset(&kick);
-	sigaddset(&kick, KICK_SIGNAL);
+	sigaddset(&kick, THREAD_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
 	wait_for_go(v);
 	while (vm_end_reason(v->vm) == VM_RUNNING && run_once(v) == EXIT_CONTINUE)
@@ -163,17 +163,9 @@ int vcpus_create(struct vm *vm, unsigned ncpus)
 	return 0;
 }
 
-/* Interrupts KVM_RUN; does nothing else. */
-static void on_kick(int sig)
-{
-	(void)sig;
-}
-
 int vcpus_start(struct vm *vm)
 {
-	struct sigaction sa = { .sa_handler = on_kick }; /* no SA_RESTART */
-
-	sigaction(KICK_SIGNAL, &sa, NULL);
+	thread_kick_init();
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		int r = pthread_create(&vm->vcpus[i].thread, NULL, vcpu_thread, &vm->vcpus[i]);
 		if (r) {
@@ -201,24 +193,13 @@ void vcpus_go(struct vm *vm)
 static void stop_one(struct vcpu *v)
 {
 	v->run->immediate_exit = 1;
-	for (;;) {
-		pthread_kill(v->thread, KICK_SIGNAL);
-		struct timespec deadline;
-		clock_gettime(CLOCK_REALTIME, &deadline);
-		deadline.tv_nsec += 10 * 1000 * 1000;
-		if (deadline.tv_nsec >= 1000000000) {
-			deadline.tv_sec++;
-			deadline.tv_nsec -= 1000000000;
-		}
-		if (pthread_timedjoin_np(v->thread, NULL, &deadline) == 0)
-			break;
-	}
+	thread_kick_join(v->thread);
 	v->started = false;
 }
 
 void vcpus_stop(struct vm *vm)
 {
-	console_abandon(&vm->console);
+	vm_abandon_consoles(vm);
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		if (vm->vcpus[i].started)
 			stop_one(&vm->vcpus[i]);

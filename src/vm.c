@@ -48,12 +48,20 @@ static void on_stdout_closed(void *ctx)
 	vm_request_end(ctx, VM_END_STDOUT_CLOSED);
 }
 
+/* Nowhere to put the program's errors: it runs on without them. */
+static void on_stderr_closed(void *ctx)
+{
+	(void)ctx;
+}
+
 static int create_events(struct vm *vm)
 {
 	vm->end_fd = eventfd(0, EFD_CLOEXEC);
 	vm->input_room_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	vm->vcpu_go_fd = eventfd(0, EFD_CLOEXEC | EFD_SEMAPHORE);
 	console_init(&vm->console, STDOUT_FILENO, on_stdout_closed, vm);
+	console_init(&vm->streams[VM_STDOUT], STDOUT_FILENO, on_stdout_closed, vm);
+	console_init(&vm->streams[VM_STDERR], STDERR_FILENO, on_stderr_closed, vm);
 	return vm->end_fd < 0 || vm->input_room_fd < 0 || vm->vcpu_go_fd < 0 ? -errno : 0;
 }
 
@@ -63,6 +71,7 @@ int vm_create(struct vm *vm, const struct vm_params *p)
 {
 	const struct boot_request req = {
 		.kernel_path = p->kernel, .initrd_path = p->initrd, .cmdline = p->cmdline,
+		.initrd_source = p->initrd_source,
 	};
 	int r;
 
@@ -108,4 +117,18 @@ void vm_report_status(struct vm *vm, const struct status_report *r)
 {
 	vm->status = *r;
 	vm_request_end(vm, VM_END_STATUS);
+}
+
+void vm_abandon_consoles(struct vm *vm)
+{
+	console_abandon(&vm->console);
+	for (int i = 0; i < VM_STREAMS; i++)
+		console_abandon(&vm->streams[i]);
+}
+
+void vm_drain_consoles(struct vm *vm)
+{
+	console_drain(&vm->console);
+	for (int i = 0; i < VM_STREAMS; i++)
+		console_drain(&vm->streams[i]);
 }

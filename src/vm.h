@@ -36,12 +36,16 @@ struct vcpu {
 
 struct arch_vm;
 
+enum { VM_STDOUT, VM_STDERR, VM_STREAMS };
+
 struct vm {
 	struct kvm kvm;
 	struct arch_vm *arch;
 	struct guest_mem mem;
 	struct bus pio, mmio;
-	struct console console;
+	struct console console;   /* the kernel's: the UART's, hvc0's */
+	/* A program's stdout and stderr, on console ports of their own. */
+	struct console streams[VM_STREAMS];
 	struct vcpu *vcpus;
 	unsigned ncpus;
 	atomic_int end;
@@ -54,6 +58,7 @@ struct vm {
 struct mr_disk;
 struct mr_share;
 
+
 struct vm_params {
 	const char *kernel, *initrd, *cmdline;
 	uint64_t mem_bytes;
@@ -62,12 +67,20 @@ struct vm_params {
 	unsigned ndisks;
 	const struct mr_share *shares;
 	unsigned nshares;
+	bool program_streams;     /* console ports for a program's stdout and stderr */
+	const struct initrd_source *initrd_source;  /* the program's initramfs, or NULL */
 };
 
 /* Builds the whole machine, ready for its vCPUs to start; on failure,
  * what went wrong has been reported and vm_destroy() cleans up. */
 int vm_create(struct vm *vm, const struct vm_params *p) __attribute__((warn_unused_result));
 void vm_destroy(struct vm *vm);
+
+/* The run is over: no console waits on a stalled reader any more. */
+void vm_abandon_consoles(struct vm *vm);
+/* From the main thread, once the vCPUs are gone: whatever the consoles
+ * still hold goes out. */
+void vm_drain_consoles(struct vm *vm);
 
 /* Records why the VM ends (first caller wins) and wakes the main loop. */
 void vm_request_end(struct vm *vm, enum vm_end why);

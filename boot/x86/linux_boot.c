@@ -184,6 +184,55 @@ out:
 	return r;
 }
 
+static int make_initrd(struct guest_mem *m, const struct initrd_source *src,
+		       const struct kernel_image *k, struct ramdisk *rd)
+{
+	int r = src->size(src->ctx, &rd->size);
+
+	if (r)
+		return r;
+	if (initrd_place(rd->size, gmem_low_end(m), k, &rd->addr)) {
+		mr_err("the initramfs (%llu MiB) does not fit in guest RAM beside the kernel: raise -m",
+		       (unsigned long long)(rd->size >> 20));
+		return -ENOSPC;
+	}
+	r = src->write(src->ctx, gmem_ptr(m, rd->addr, rd->size), rd->size);
+	if (!r)
+		mr_info("initramfs at 0x%llx, %llu bytes", (unsigned long long)rd->addr,
+			(unsigned long long)rd->size);
+	return r;
+}
+
+/* The release from the image's own header or banner. */
+static int read_release(const struct file_view *f, const char *path, char release[KVER_MAX])
+{
+	struct elf_kernel ek;
+	struct bzimage bz;
+
+	if (elf_detect(f->data, f->size))
+		return elf_parse(f->data, f->size, EM_X86_64, HIGH_MEM_START, UINT64_MAX, path, &ek) ?:
+		       kver_from_elf(f->data, f->size, &ek, release);
+	if (bzimage_detect(f->data, f->size))
+		return bzimage_parse(f->data, f->size, path, &bz) ?:
+		       kver_from_setup_header(f->data, f->size, &bz.hdr, release);
+	mr_err("%s is not a Linux kernel: neither an ELF vmlinux nor a bzImage", path);
+	return -EINVAL;
+}
+
+int linux_kernel_release(const char *path, char release[KVER_MAX])
+{
+	struct file_view f = { .fd = -1 };
+	int r = open_file(path, "kernel", &f);
+
+	if (!r)
+		r = map_file(path, &f);
+	if (!r && (r = read_release(&f, path, release)) != 0)
+		mr_err("kernel %s names no release (its version), so its modules cannot be found",
+		       path);
+	close_file(&f);
+	return r;
+}
+
 static int write_mptable(struct guest_mem *m, unsigned ncpus)
 {
 	uint64_t room = BASE_MEM_END - MPTABLE_ADDR;
@@ -202,6 +251,8 @@ int linux_boot_setup(struct guest_mem *m, const struct linux_boot_args *a, struc
 
 	if (!r && a->initrd_path)
 		r = load_initrd(m, a->initrd_path, &k, &rd);
+	else if (!r && a->initrd_source)
+		r = make_initrd(m, a->initrd_source, &k, &rd);
 	if (!r)
 		r = cmdline_write(m, &k, a->cmdline);
 	if (!r)

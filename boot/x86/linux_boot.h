@@ -11,6 +11,7 @@
 struct linux_boot_args {
 	const char *kernel_path;
 	const char *initrd_path;  /* NULL: none */
+	const struct initrd_source *initrd_source;  /* instead of initrd_path; NULL: none */
 	const char *cmdline;
 	unsigned ncpus;
 	uint64_t acpi_rsdp;       /* where the ACPI RSDP is, or 0 */
@@ -24,6 +25,10 @@ struct boot_entry {
  * `ram_end` and the kernel's initrd_addr_max allow, clear of the kernel. */
 int initrd_place(uint64_t size, uint64_t ram_end, const struct kernel_image *k, uint64_t *addr)
 	__attribute__((warn_unused_result));
+
+/* The release the kernel image at `path` names ("6.1.0-57-amd64"), read
+ * without loading it; -EINVAL, reported, if it names none. */
+int linux_kernel_release(const char *path, char release[KVER_MAX]) __attribute__((warn_unused_result));
 
 int linux_boot_setup(struct guest_mem *m, const struct linux_boot_args *a, struct boot_entry *e)
 	__attribute__((warn_unused_result));

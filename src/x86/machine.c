@@ -118,7 +118,7 @@ int arch_vm_init(struct vm *vm, const struct vm_params *p)
 		r = pc_virtio_add_disks(vm, a, p->disks, p->ndisks);
 	if (!r)
 		r = pc_virtio_add_shares(vm, a, p->shares, p->nshares);
-	return r ? r : pc_virtio_add_console(vm, a, p->cmdline);
+	return r ? r : pc_virtio_add_console(vm, a, p->cmdline, p->program_streams);
 }
 
 void arch_vm_destroy(struct vm *vm)
@@ -187,6 +187,7 @@ int arch_boot(struct vm *vm, const struct boot_request *req)
 	const struct linux_boot_args args = {
 		.kernel_path = req->kernel_path,
 		.initrd_path = req->initrd_path,
+		.initrd_source = req->initrd_source,
 		.cmdline = cmdline,
 		.ncpus = vm->ncpus,
 		.acpi_rsdp = ACPI_TABLES_ADDR,

@@ -18,6 +18,9 @@
 #include "src/vm.h"
 
 #define PC_MAX_VIRTIO 8  /* one I/O APIC pin each, 16-23 */
+/* The virtio-console ports of a program's stdout and stderr. */
+#define PC_STDOUT_PORT "microrun.stdout"
+#define PC_STDERR_PORT "microrun.stderr"
 
 /* A virtio-mmio device: its window, its pin, its own lock (its requests
  * run while it is held), and the thread that serves its queues. */
@@ -79,7 +82,8 @@ char *pc_virtio_cmdline(const struct arch_vm *a, const char *cmdline);
 int pc_virtio_add_shares(struct vm *vm, struct arch_vm *a, const struct mr_share *shares,
 			 unsigned n) __attribute__((warn_unused_result));
 /* The virtio console, if the command line names an hvc console. */
-int pc_virtio_add_console(struct vm *vm, struct arch_vm *a, const char *cmdline)
+int pc_virtio_add_console(struct vm *vm, struct arch_vm *a, const char *cmdline,
+			  bool program_streams)
 	__attribute__((warn_unused_result));
 /* Host input for hvc0: how much of it the guest's posted buffers took. */
 size_t pc_virtio_console_input(struct arch_vm *a, const uint8_t *buf, size_t len);

@@ -23,6 +23,7 @@
 #include "src/log.h"
 #include "src/share.h"
 #include "src/term.h"
+#include "src/thread.h"
 #include "src/x86/layout.h"
 #include "src/x86/machine.h"
 
@@ -150,10 +151,27 @@ static int plug(struct vm *vm, struct pc_virtio *v, const struct virtio_device_o
 	return r ? r : bus_register(&vm->mmio, v->base, VIRTIO_MMIO_SIZE, virtio_access, v);
 }
 
+/* Serves every queue once more, from the calling thread: what the guest
+ * queued just before it ended (a program's last output, then the status
+ * write) may not have reached the device threads yet. */
+void arch_devices_flush(struct vm *vm)
+{
+	struct arch_vm *a = vm->arch;
+
+	for (unsigned i = 0; i < a->nvirtio; i++) {
+		struct pc_virtio *v = &a->virtio[i];
+		pthread_mutex_lock(&v->lock);
+		for (unsigned q = 0; q < v->transport.dev_ops->num_queues; q++)
+			virtio_mmio_notify(&v->transport, q);
+		pthread_mutex_unlock(&v->lock);
+	}
+}
+
 int arch_devices_start(struct vm *vm)
 {
 	struct arch_vm *a = vm->arch;
 
+	thread_kick_init();
 	for (unsigned i = 0; i < a->nvirtio; i++) {
 		struct pc_virtio *v = &a->virtio[i];
 		int r = pthread_create(&v->io_thread, NULL, serve_queues, v);
@@ -266,13 +284,43 @@ static void hvc_set_size(struct pc_virtio *v)
 		virtio_console_resize(&v->con, cols, rows);
 }
 
-/* Only a command line with console=hvc... gets the device: Linux probes
- * every virtio-mmio device it finds, and the UART serves the rest. */
-int pc_virtio_add_console(struct vm *vm, struct arch_vm *a, const char *cmdline)
+/* A program's stdout or stderr port: straight to microrun's own. */
+static void stream_output(void *ctx, const uint8_t *buf, size_t len)
+{
+	console_write(ctx, buf, len);
+}
+
+static void stream_flush(void *ctx)
+{
+	console_flush(ctx);
+}
+
+/* The ports the guest's init finds by name (boot/init: console entries). */
+static int add_stream_ports(struct vm *vm, struct virtio_console *con)
+{
+	static const char *const names[VM_STREAMS] = {
+		[VM_STDOUT] = PC_STDOUT_PORT, [VM_STDERR] = PC_STDERR_PORT,
+	};
+	for (int i = 0; i < VM_STREAMS; i++) {
+		const struct virtio_console_port_ops ops = {
+			.output = stream_output, .flush = stream_flush, .ctx = &vm->streams[i],
+		};
+		int r = virtio_console_add_port(con, names[i], &ops);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Only a command line with console=hvc..., or a program's streams, get the
+ * device: Linux probes every virtio-mmio device it finds, and the UART
+ * serves the rest. */
+int pc_virtio_add_console(struct vm *vm, struct arch_vm *a, const char *cmdline,
+			  bool program_streams)
 {
 	unsigned use = cmdline_value_use(cmdline, "console", "hvc");
 
-	if (!use)
+	if (!use && !program_streams)
 		return 0;
 	struct pc_virtio *v = new_slot(a);
 	if (!v)
@@ -281,7 +329,9 @@ int pc_virtio_add_console(struct vm *vm, struct arch_vm *a, const char *cmdline)
 		.output = hvc_output, .flush = hvc_flush, .input_room = hvc_input_room, .ctx = a,
 	};
 	virtio_console_init(&v->con, &console, &v->transport, &vm->mem);
-	int r = plug(vm, v, &virtio_console_ops, &v->con, VIRTIO_CONSOLE_FEATURES);
+	int r = program_streams ? add_stream_ports(vm, &v->con) : 0;
+	if (!r)
+		r = plug(vm, v, &virtio_console_ops, &v->con, VIRTIO_CONSOLE_FEATURES);
 	if (r)
 		return r;
 	hvc_set_size(v);
@@ -376,7 +426,7 @@ void pc_virtio_destroy(struct arch_vm *a)
 	for (unsigned i = 0; i < a->nvirtio; i++) {
 		struct pc_virtio *v = &a->virtio[i];
 		if (v->io_running)
-			pthread_join(v->io_thread, NULL);
+			thread_kick_join(v->io_thread); /* it may be writing to a stalled stdout */
 		close_device(v);
 		close_fd(v->irq_fd);
 		for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)

@@ -84,15 +84,16 @@ add "virtio-blk: a read-only disk (-d FILE,ro): flagged, refuses writes, reads, 
 add "virtio-9p: a host directory (--9p DIR, default tag host0) mounted by Debian's 9p: read (3 MiB too), written, renamed, copied, removed; checked on the host" t_9p_rw
 add "virtio-9p: a read-only export (--9p DIR,ro,tag=...): reads, refuses a write, stays unchanged" t_9p_ro
 add "virtio-console: console=hvc0: stdin, guest writes, kernel messages and the panic (123) on hvc0" t_hvc
-pending "program: echo prints on stdout, status 0" "$PROGRAM"
-pending "program: a script with arguments" "$PROGRAM"
-pending "program: exit statuses 0, 1 and 42 pass through" "$PROGRAM"
-pending "program: killed by a signal, status 128+N" "$PROGRAM"
-pending "program: stdout and stderr arrive on their own streams" "$PROGRAM"
-pending "program: writes vanish with the VM (overlay on the host's root)" "$PROGRAM"
-pending "program: --rw HOSTDIR writes survive" "$PROGRAM"
-pending "program: -e NAME=VALUE and the host's working directory" "$PROGRAM"
-pending "program: a kernel panic gives status 123" "$PROGRAM"
+add "program: echo prints on stdout, nothing else, status 0" t_prog_echo
+add "program: a script with arguments" t_prog_script
+add "program: exit statuses 0, 1 and 42 pass through" t_prog_status
+add "program: killed by a signal, status 128+N" t_prog_signal
+add "program: stdout and stderr arrive on their own streams" t_prog_streams
+add "program: writes vanish with the VM (overlay on the host's root)" t_prog_overlay
+add "program: --rw HOSTDIR writes survive" t_prog_rw
+add "program: -e NAME=VALUE and the host's working directory" t_prog_env_cwd
+add "program: -a console=ttyS0: the kernel's log and the program's stdout on stdout, in order" t_prog_console
+add "program: a kernel panic gives status 123 and the kernel's log on stderr" t_prog_panic
 pending "program: Ctrl-C ends the VM, status 130" "$PROGRAM"
 pending "program: | head -n 1 ends promptly" "$PROGRAM"
 pending "program: --timeout ends it, status 124" "$PROGRAM"
@@ -588,6 +589,101 @@ t_hvc() {
 	once "hvc0: $token" '^hvc0: '
 	once 'Kernel panic - not syncing: sysrq triggered crash' 'Kernel panic'
 	! grep -q '^Linux version ' "$D/log" || fail "the kernel's banner reached stdout"
+}
+
+# --- running a program -------------------------------------------------------
+
+# prog ARGS... -- PROGRAM...: microrun running a program in the guest, with
+# the kernel package's modules
+prog() {
+	mr -k "$BZIMAGE" --modules "${BZIMAGE%/boot/*}" "$@"
+}
+
+out_is() {
+	printf '%s' "$1" >"$D/expected"
+	cmp -s "$D/expected" "$D/out" || fail "stdout is not exactly $(printf '%q' "$1"): $(head -c 300 "$D/out" | cat -v)"
+}
+
+t_prog_echo() {
+	prog -- echo hello from the guest
+	status_is 0
+	out_is $'hello from the guest\n'
+	stderr_empty
+}
+
+# The guest has /tmp and /run of its own, where the outer VM keeps $D: the
+# cases that need their files in the guest share $D with --rw.
+t_prog_script() {
+	printf '#!/bin/sh\necho "$# args: $1|$2"\n' >"$D/script.sh"
+	chmod +x "$D/script.sh"
+	prog --rw "$D" "$D/script.sh" 'one two' three
+	status_is 0
+	out_is $'2 args: one two|three\n'
+	stderr_empty
+}
+
+t_prog_status() {
+	local want
+	for want in 0 1 42; do
+		prog -- sh -c "exit $want"
+		status_is "$want"
+		stderr_empty
+	done
+}
+
+t_prog_signal() {
+	prog -- sh -c 'kill -TERM $$'
+	status_is 143
+}
+
+t_prog_streams() {
+	prog -- sh -c 'echo to-out; echo to-err >&2; echo more-out'
+	status_is 0
+	out_is $'to-out\nmore-out\n'
+	[[ $(<"$D/err") == to-err ]] || fail "stderr is not exactly 'to-err': $(head -c 300 "$D/err" | cat -v)"
+}
+
+t_prog_overlay() {
+	local before
+	before=$(cat /etc/hostname)
+	prog -- sh -c 'echo guest-wrote >/etc/hostname && cat /etc/hostname && touch /etc/microrun-e2e-new'
+	status_is 0
+	out_is $'guest-wrote\n'
+	[[ $(cat /etc/hostname) == "$before" ]] || fail "the guest's write reached the host's /etc/hostname"
+	[[ ! -e /etc/microrun-e2e-new ]] || fail "the guest's /etc/microrun-e2e-new reached the host"
+}
+
+t_prog_rw() {
+	mkdir -p "$D/shared"
+	prog --rw "$D/shared" -- sh -c "echo kept >$D/shared/out"
+	status_is 0
+	[[ -f $D/shared/out && $(<"$D/shared/out") == kept ]] || fail "the --rw write did not survive"
+}
+
+t_prog_env_cwd() {
+	mkdir -p "$D/work"
+	cd "$D/work" || return
+	prog --rw "$D/work" -e E2E_VAR='a b' -- sh -c 'echo "$PWD|$E2E_VAR|$PATH"'
+	cd - >/dev/null || return
+	status_is 0
+	out_is "$D/work|a b|$PATH"$'\n'
+}
+
+t_prog_console() {
+	prog -a console=ttyS0 -- echo marker-line
+	status_is 0
+	make_log
+	grep -q '^Linux version ' "$D/log" || fail "the kernel's log is not on stdout"
+	once marker-line
+	[[ $(tail -n 1 "$D/log") == marker-line || $(grep -n marker-line "$D/log" | cut -d: -f1) -gt $(grep -n '^Linux version ' "$D/log" | cut -d: -f1) ]] ||
+		fail "the program's line came before the kernel's banner"
+}
+
+t_prog_panic() {
+	prog -- sh -c 'echo c >/proc/sysrq-trigger'
+	status_is 123
+	[[ ! -s $D/out ]] || fail "stdout is not empty: $(head -c 200 "$D/out" | cat -v)"
+	grep -q 'Kernel panic - not syncing' "$D/err" || fail "the kernel's panic is not on stderr"
 }
 
 # --- running them ------------------------------------------------------------------

@@ -1,0 +1,58 @@
+/* Running a program in the guest: what the host side prepares so that the
+ * built-in init (boot/init/) can run it as if on the host. The host's root
+ * is exported read-only over 9p (the init puts a throw-away overlay on it),
+ * each --rw directory writable at its own path, the kernel's module tree at
+ * /lib/modules/RELEASE when it is not the host's own; the initramfs holds
+ * the init, the run's configuration and the modules the init loads. */
+#ifndef MR_PROGRAM_H
+#define MR_PROGRAM_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "boot/init/runcfg.h"
+#include "boot/initramfs.h"
+#include "boot/kernel_version.h"
+#include "boot/module_file.h"
+#include "boot/modules.h"
+#include "boot/x86/linux_boot.h"
+#include "src/cli.h"
+
+#define PROGRAM_ROOT_TAG    "microrun-root"
+#define PROGRAM_MODULES_TAG "microrun-modules"
+#define PROGRAM_MAX_MODULES 32
+
+struct program {
+	/* The user's --9p exports, then the program's own. */
+	struct mr_share shares[MR_MAX_DISKS];
+	unsigned nshares;
+	char tags[MR_MAX_DISKS][24];
+	struct runcfg_mount mounts[MR_MAX_DISKS];
+	unsigned nmounts;
+	const char **env;
+	unsigned nenv;
+	char cwd[PATH_MAX];
+	char release[KVER_MAX];
+	char modules_at[PATH_MAX];   /* /lib/modules/RELEASE, in the guest */
+	char module_paths[PROGRAM_MAX_MODULES][64];
+	const char *module_list[PROGRAM_MAX_MODULES];
+	struct mod_file files[PROGRAM_MAX_MODULES];
+	struct initramfs_module modules[PROGRAM_MAX_MODULES];
+	size_t nmodules;
+	uint8_t *config;
+	size_t config_len;
+	struct initrd_source initrd;
+};
+
+/* Everything the run of cfg->program needs, before the VM is made;
+ * `stdout_on_console`: the program's stdout goes to /dev/console (the user
+ * chose the kernel's console, and wants both in order) rather than to a
+ * port of its own. Errors are reported, naming what failed and how to fix
+ * it; program_release() cleans up either way. */
+int program_prepare(struct program *p, const struct mr_config *cfg, bool stdout_on_console)
+	__attribute__((warn_unused_result));
+void program_release(struct program *p);
+
+#endif
