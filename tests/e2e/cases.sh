@@ -43,7 +43,6 @@ E820_4G="$E820_LOW
 [mem 0x0000000000100000-0x00000000bfffffff] usable
 [mem 0x0000000100000000-0x000000013fffffff] usable"
 
-PROGRAM='running a program not implemented yet (issue 4)'
 
 # --- the case table ----------------------------------------------------------
 
@@ -94,10 +93,10 @@ add "program: --rw HOSTDIR writes survive" t_prog_rw
 add "program: -e NAME=VALUE and the host's working directory" t_prog_env_cwd
 add "program: -a console=ttyS0: the kernel's log and the program's stdout on stdout, in order" t_prog_console
 add "program: a kernel panic gives status 123 and the kernel's log on stderr" t_prog_panic
-pending "program: Ctrl-C ends the VM, status 130" "$PROGRAM"
-pending "program: | head -n 1 ends promptly" "$PROGRAM"
-pending "program: --timeout ends it, status 124" "$PROGRAM"
-pending "program: nothing left in /tmp or /dev/shm afterwards" "$PROGRAM"
+add "program: Ctrl-C ends the VM, status 130, nothing left" t_prog_ctrl_c
+add "program: | head -n 1 ends promptly, status 141" t_prog_head
+add "program: --timeout ends it, status 124" t_prog_timeout
+add "program: nothing left in /tmp or /dev/shm afterwards" t_prog_nothing_left
 
 # --- helpers -------------------------------------------------------------------
 # A case runs in directory $D, sets st (microrun's exit status) and appends
@@ -380,23 +379,25 @@ t_timeout() {
 	((ms < 1000 + PROMPT * 1000)) || fail "ended after $ms ms: over ${PROMPT}s past its --timeout 1"
 }
 
-# SIGTERM once the kernel is up to SMP (mid-boot). With panic=0 the guest
-# cannot end by itself, so only the signal can end it.
-t_sigterm() {
-	local fifo=$D/fifo fd line deadline seen=0 t_sig left
+# signal_after LINE-GLOB SIGNAL MICRORUN-ARGS...: start microrun in a
+# session of its own, send SIGNAL once its stdout shows a line matching
+# LINE-GLOB; sets st, `seen` and `left` (what stayed in its session).
+signal_after() {
+	local glob=$1 sig=$2 fifo=$D/fifo fd line deadline t_sig
+	shift 2
+	seen=0 left=
 	mkfifo "$fifo" || { fail "mkfifo failed"; return; }
 	# setsid: a session of its own, to find anything it leaves behind.
 	# (This shell has no job control, so the background job is not a
 	# process group leader and setsid execs microrun without forking.)
-	setsid "$MR" --timeout "$CASE_LIMIT" -k "$BZIMAGE" -a panic=0 \
-		</dev/null >"$fifo" 2>"$D/err" &
+	setsid "$MR" --timeout "$CASE_LIMIT" "$@" </dev/null >"$fifo" 2>"$D/err" &
 	BG=$!
 	exec {fd}<"$fifo"
 	: >"$D/out"
 	deadline=$((SECONDS + CASE_LIMIT))
 	while ((SECONDS < deadline)) && IFS= read -r -t $((deadline - SECONDS)) -u "$fd" line; do
 		printf '%s\n' "$line" >>"$D/out"
-		if [[ $line == *'smp: Brought up 1 node'* ]]; then
+		if [[ $line == $glob ]]; then
 			seen=1
 			break
 		fi
@@ -406,39 +407,54 @@ t_sigterm() {
 		# Had setsid forked, $BG would be gone and microrun not ours.
 		[[ " $(session_members "$BG")" == *" $BG "* ]] ||
 			fail "process $BG is not microrun leading its own session"
-		kill -TERM "$BG"
+		kill -"$sig" "$BG"
 	else
-		fail "no 'smp: Brought up' line within ${CASE_LIMIT}s"
+		fail "no line like '$glob' within ${CASE_LIMIT}s"
 		kill -KILL "$BG" 2>/dev/null
 	fi
 	# The rest of the output, up to the end of file at microrun's exit.
 	timeout "$PROMPT" cat <&"$fd" >>"$D/out"
 	exec {fd}<&-
 	if kill -0 "$BG" 2>/dev/null; then
-		fail "still running ${PROMPT}s after SIGTERM"
+		fail "still running ${PROMPT}s after SIG$sig"
 		kill -KILL "$BG"
 	elif ((seen && $(now_us) - t_sig > PROMPT * 1000000)); then
-		fail "took more than ${PROMPT}s to end after SIGTERM"
+		fail "took more than ${PROMPT}s to end after SIG$sig"
 	fi
 	wait "$BG"
 	st=$?
 	left=$(session_members "$BG")
 	BG=
 	make_log
+}
+
+# SIGTERM once the kernel is up to SMP (mid-boot). With panic=0 the guest
+# cannot end by itself, so only the signal can end it.
+t_sigterm() {
+	signal_after '*smp: Brought up 1 node*' TERM -k "$BZIMAGE" -a panic=0
 	((seen)) || return
 	status_is 143
 	stderr_empty
 	[[ -z $left ]] || fail "processes left in microrun's session: $left"
 }
 
+# Ctrl-C while the program runs: the VM ends at once, 130, nothing left.
+t_prog_ctrl_c() {
+	signal_after ready INT -k "$BZIMAGE" --modules "${BZIMAGE%/boot/*}" \
+		-- sh -c 'echo ready; sleep 1000'
+	((seen)) || return
+	status_is 130
+	[[ -z $left ]] || fail "processes left in microrun's session: $left"
+}
+
 # microrun | head -n 1: head exits after the banner, and microrun must
 # notice its closed stdout at the guest's next console write (status 141);
 # with panic=0 nothing else would end it before its --timeout.
-t_head() {
-	local t_head t_mr n
+# head_of MICRORUN-ARGS...: microrun | head -n 1; sets st and the times.
+head_of() {
 	{
 		timeout -s KILL $((CASE_LIMIT + KILL_AFTER)) \
-			"$MR" --timeout "$CASE_LIMIT" -k "$BZIMAGE" -a panic=0 </dev/null 2>"$D/err"
+			"$MR" --timeout "$CASE_LIMIT" "$@" </dev/null 2>"$D/err"
 		printf '%s %s\n' "$?" "$(now_us)" >"$D/mr-end"
 	} | {
 		head -n 1 >"$D/out"
@@ -452,12 +468,38 @@ t_head() {
 	make_log
 	status_is 141
 	stderr_empty
+	((t_mr - t_head < PROMPT * 1000000)) ||
+		fail "microrun ended $(((t_mr - t_head) / 1000)) ms after head, not within ${PROMPT}s"
+}
+
+t_head() {
+	local t_head t_mr n
+	head_of -k "$BZIMAGE" -a panic=0
 	booted || return
 	n=$(wc -l <"$D/log")
 	((n == 1)) || fail "head printed $n lines, not 1"
 	first_line_is_banner
-	((t_mr - t_head < PROMPT * 1000000)) ||
-		fail "microrun ended $(((t_mr - t_head) / 1000)) ms after head, not within ${PROMPT}s"
+}
+
+t_prog_head() {
+	local t_head t_mr
+	head_of -k "$BZIMAGE" --modules "${BZIMAGE%/boot/*}" -- sh -c 'while :; do echo line; done'
+	[[ $(<"$D/out") == line ]] || fail "head's line is not 'line': $(head -c 100 "$D/out" | cat -v)"
+}
+
+t_prog_timeout() {
+	prog --timeout 15 -- sleep 1000
+	status_is 124
+}
+
+# Nothing of microrun's in the host's /tmp or /dev/shm after a run.
+t_prog_nothing_left() {
+	local before after
+	before=$(ls -A /tmp /dev/shm 2>&1)
+	prog -- sh -c 'echo x >/tmp/in-guest'
+	status_is 0
+	after=$(ls -A /tmp /dev/shm 2>&1)
+	[[ $after == "$before" ]] || fail "left behind: $(diff <(echo "$before") <(echo "$after") | grep '^>')"
 }
 
 # The disk and 9p cases: microrun boots guest-init (-i) with e2e=CASE and a
