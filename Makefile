@@ -79,7 +79,7 @@ include tests/fuzz/fuzz.mk
 
 # --- tests ------------------------------------------------------------
 # check: unit tests, the fuzz targets' corpus replay, tiny guests on
-# /dev/kvm, the real-kernel early boot, then the unit, corpus and
+# /dev/kvm (as root, then as a user in a kvm group), the real-kernel early boot, then the unit, corpus and
 # tiny-guest tests again under ASan+UBSan, then the
 # end-to-end suite (full boots of Debian's kernel on a real KVM: the host's,
 # or a nested QEMU-TCG machine's), and the guest init booted by QEMU-TCG.
@@ -90,6 +90,7 @@ check-plain: $(BUILD)/microrun $(BUILD)/test_unit $(FUZZ_REPLAYS) guests
 	$(BUILD)/test_unit
 	$(call fuzz_replay,$(BUILD))
 	tests/guests/run.sh $(BUILD)/microrun $(BUILD)/guests
+	tests/guests/as-user.sh $(BUILD)/microrun $(BUILD)/guests
 	tests/realkernel/run.sh $(BUILD)/microrun
 
 ASAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

@@ -294,9 +294,11 @@ static int serve_one(struct virtio_console *c, struct virtq *q, int id)
 		return 0;
 	if (r == -EPROTO)
 		return -1;
-	if (r == 1 && id < 0)
+	if (r < 0)
+		virtio_mmio_report(c->transport, "malformed chain dropped", r);
+	else if (id < 0)
 		control_chain(c, ch);
-	else if (r == 1)
+	else
 		transmit_chain(c, ch, (unsigned)id);
 	return virtq_push(q, c->mem, ch->head, 0) == 0 ? 1 : -1;
 }

@@ -161,9 +161,10 @@ static void set_addr(uint64_t *addr, bool high, uint32_t value)
 
 void virtio_mmio_report(struct virtio_mmio *t, const char *problem, int err)
 {
-	if (t->reported || !t->ops.report)
+	if (t->reported || t->reports == VIRTIO_MMIO_MAX_REPORTS || !t->ops.report)
 		return;
 	t->reported = true;
+	t->reports++;
 	t->ops.report(t->ops.ctx, problem, err);
 }
 

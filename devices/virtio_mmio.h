@@ -25,6 +25,9 @@ struct guest_mem;
  * control pair, so 16 is seven ports (the console, the program's stdout
  * and stderr, a status channel, and room to spare). */
 #define VIRTIO_MAX_QUEUES       16
+/* ops.report calls over a device's life: a guest that resets it in a
+ * loop must not flood stderr either. */
+#define VIRTIO_MMIO_MAX_REPORTS 8
 
 /* What a device model provides; one constant table per device type. */
 struct virtio_device_ops {
@@ -48,7 +51,8 @@ struct virtio_mmio_ops {
 	void (*set_irq)(void *ctx, bool level);
 	/* The first thing the guest got wrong on this device, for the user:
 	 * `err` a negative errno giving detail, or 0. Called at most once
-	 * between resets, so a guest cannot flood stderr. May be NULL. */
+	 * between resets and VIRTIO_MMIO_MAX_REPORTS times in all, so a guest
+	 * cannot flood stderr. May be NULL. */
 	void (*report)(void *ctx, const char *problem, int err);
 	void *ctx;
 };
@@ -66,6 +70,7 @@ struct virtio_mmio {
 	uint32_t config_generation;
 	bool irq_level;
 	bool reported;          /* ops.report was called since the last reset */
+	unsigned reports;       /* ops.report calls, resets or not */
 	struct virtq vq[VIRTIO_MAX_QUEUES];
 };
 

@@ -54,9 +54,10 @@ static void virtio_report(void *ctx, const char *problem, int err)
 {
 	struct pc_virtio *v = ctx;
 
-	mr_info("%s at 0x%llx: guest error: %s%s%s%s (reported once per device reset)",
-		v->transport.dev_ops->name, (unsigned long long)v->base, problem,
-		err ? " (" : "", err ? strerror(-err) : "", err ? ")" : "");
+	mr_info("%s at 0x%llx: guest error: %s%s%s%s (reported once per device reset, "
+		"%u times at most)", v->transport.dev_ops->name, (unsigned long long)v->base,
+		problem, err ? " (" : "", err ? strerror(-err) : "", err ? ")" : "",
+		VIRTIO_MMIO_MAX_REPORTS);
 }
 
 static void drain_eventfd(int fd)

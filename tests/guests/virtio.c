@@ -71,12 +71,12 @@ static void set_addr(const struct vio_dev *d, unsigned low_reg, const void *p)
 	vio_write(d, low_reg + 4, (uint32_t)(a >> 32));
 }
 
-int vio_queue_setup(struct vio_dev *d, void *mem, uint16_t size)
+int vio_queue_setup_at(struct vio_dev *d, unsigned index, struct vio_queue *q, void *mem,
+		       uint16_t size)
 {
-	struct vio_queue *q = &d->q;
 	uint8_t *m = mem;
 
-	vio_write(d, VIRTIO_MMIO_QUEUE_SEL, 0);
+	vio_write(d, VIRTIO_MMIO_QUEUE_SEL, index);
 	if (vio_read(d, VIRTIO_MMIO_QUEUE_READY) || size > VIO_RING_MAX ||
 	    size > vio_read(d, VIRTIO_MMIO_QUEUE_NUM_MAX))
 		return -1;
@@ -95,6 +95,11 @@ int vio_queue_setup(struct vio_dev *d, void *mem, uint16_t size)
 	set_addr(d, VIRTIO_MMIO_QUEUE_USED_LOW, q->used);
 	vio_write(d, VIRTIO_MMIO_QUEUE_READY, 1);
 	return vio_read(d, VIRTIO_MMIO_QUEUE_READY) == 1 ? 0 : -1;
+}
+
+int vio_queue_setup(struct vio_dev *d, void *mem, uint16_t size)
+{
+	return vio_queue_setup_at(d, 0, &d->q, mem, size);
 }
 
 int vio_driver_ok(struct vio_dev *d)
@@ -140,13 +145,22 @@ void vio_publish(struct vio_queue *q, uint16_t head)
 
 void vio_notify(const struct vio_dev *d)
 {
-	vio_write(d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+	vio_notify_queue(d, 0);
+}
+
+void vio_notify_queue(const struct vio_dev *d, unsigned index)
+{
+	vio_write(d, VIRTIO_MMIO_QUEUE_NOTIFY, index);
 }
 
 enum vio_wait_result vio_wait(struct vio_dev *d, struct vring_used_elem *e)
 {
-	struct vio_queue *q = &d->q;
+	return vio_wait_on(d, &d->q, e);
+}
 
+enum vio_wait_result vio_wait_on(const struct vio_dev *d, struct vio_queue *q,
+				 struct vring_used_elem *e)
+{
 	for (unsigned i = 0; i < WAIT_POLLS; i++) {
 		if (*(volatile uint16_t *)&q->used->idx != q->last_used) {
 			vio_barrier();

@@ -87,6 +87,9 @@ int vio_negotiate(struct vio_dev *d, uint64_t wanted);
  * QueueNumMax) in the VIO_RING_BYTES at `mem` (4 KiB aligned), zeroed,
  * then QueueReady. 0, or -1 if the queue is not ready afterwards. */
 int vio_queue_setup(struct vio_dev *d, void *mem, uint16_t size);
+/* The same for queue `index`, kept in `q` (devices with more queues). */
+int vio_queue_setup_at(struct vio_dev *d, unsigned index, struct vio_queue *q, void *mem,
+		       uint16_t size);
 /* DRIVER_OK; 0, or -1 if the device did not take it. */
 int vio_driver_ok(struct vio_dev *d);
 /* All three, with the status checked. */
@@ -100,8 +103,12 @@ uint16_t vio_add(struct vio_queue *q, const struct vio_buf *bufs, unsigned n);
 /* The ring entry, then idx (2.7.13). */
 void vio_publish(struct vio_queue *q, uint16_t head);
 void vio_notify(const struct vio_dev *d);
+void vio_notify_queue(const struct vio_dev *d, unsigned index);
 /* Poll for the next used element or DEVICE_NEEDS_RESET. */
 enum vio_wait_result vio_wait(struct vio_dev *d, struct vring_used_elem *e);
+/* The same on queue `q` of the device. */
+enum vio_wait_result vio_wait_on(const struct vio_dev *d, struct vio_queue *q,
+				 struct vring_used_elem *e);
 /* vio_add, vio_notify, vio_wait. */
 enum vio_wait_result vio_submit(struct vio_dev *d, const struct vio_buf *bufs, unsigned n,
 				struct vring_used_elem *e);

@@ -110,10 +110,21 @@ static void set_irq(void *ctx, bool level)
 	irq = level;
 }
 
+static unsigned reports;
+static int report_err;
+
+static void report(void *ctx, const char *problem, int err)
+{
+	(void)ctx;
+	(void)problem;
+	report_err = err;
+	reports++;
+}
+
 /* The console alone: port 0. */
 static void setup_console_only(void)
 {
-	const struct virtio_mmio_ops mops = { .set_irq = set_irq };
+	const struct virtio_mmio_ops mops = { .set_irq = set_irq, .report = report };
 	const struct virtio_console_port_ops console = sink_ops(0);
 
 	ck_assert_int_eq(gmem_create(&mem, RAM_SIZE, 3ULL << 30), 0);
@@ -124,6 +135,7 @@ static void setup_console_only(void)
 				      .data = area + TABLE_BYTES, .data_end = area + MIB };
 	}
 	irq = false;
+	reports = 0;
 	ngot = 0;
 	rx_fill = -1;
 	virtio_console_init(&con, &console, &t, &mem);
@@ -787,6 +799,27 @@ START_TEST(transmit_chain_with_a_writable_buffer_is_dropped)
 }
 END_TEST
 
+/* A chain virtq_pop refuses (here a zero-length buffer, then one past
+ * RAM) goes back empty; -v tells the user once per reset. */
+START_TEST(malformed_transmit_chains_are_dropped_and_reported_once)
+{
+	struct vbuf b;
+
+	handshake();
+	b = buffer(1, "abc", 0, R);
+	ck_assert_uint_eq(transmit(1, &b, 1), 0);
+	b = (struct vbuf){ 8, R, RAM_SIZE - 4 };
+	ck_assert_uint_eq(transmit(1, &b, 1), 0);
+	expect_sink(0, "", 0);
+	ck_assert_uint_eq(reports, 1);
+	ck_assert_int_eq(report_err, -EINVAL);
+	b = buffer(1, "ok", 2, R);
+	transmit(1, &b, 1);
+	expect_sink(0, "ok", 2);
+	ck_assert_uint_eq(vmdrv_read(&t, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
+}
+END_TEST
+
 START_TEST(corrupt_transmit_ring_needs_reset)
 {
 	handshake();
@@ -888,6 +921,7 @@ Suite *virtio_console_suite(void)
 	tcase_add_test(tc, failed_device_ready_adds_no_port);
 	tcase_add_test(tc, unusable_control_receive_buffers_go_back_empty);
 	tcase_add_test(tc, transmit_chain_with_a_writable_buffer_is_dropped);
+	tcase_add_test(tc, malformed_transmit_chains_are_dropped_and_reported_once);
 	tcase_add_test(tc, corrupt_transmit_ring_needs_reset);
 	tcase_add_test(tc, corrupt_receive_ring_needs_reset);
 	suite_add_tcase(s, tc);

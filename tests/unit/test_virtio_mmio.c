@@ -299,6 +299,18 @@ START_TEST(guest_errors_reported_once_per_reset)
 }
 END_TEST
 
+/* Nor by resetting the device between its errors. */
+START_TEST(guest_errors_reported_at_most_max_times)
+{
+	for (unsigned i = 0; i < 3 * VIRTIO_MMIO_MAX_REPORTS; i++) {
+		virtio_mmio_report(&t, "malformed request failed", -EFAULT);
+		wr(0x070, 0);
+	}
+	ck_assert_uint_eq(reports, VIRTIO_MMIO_MAX_REPORTS);
+	ck_assert_uint_eq(VIRTIO_MMIO_MAX_REPORTS, 8);
+}
+END_TEST
+
 /* What an ioeventfd delivers is QueueNotify's value: the same checks. */
 START_TEST(notify_entry_point_checks_like_the_register)
 {
@@ -430,6 +442,7 @@ Suite *virtio_mmio_suite(void)
 	tcase_add_test(tc, queue_setup_is_frozen_while_ready);
 	tcase_add_test(tc, bad_queue_layouts_need_reset);
 	tcase_add_test(tc, guest_errors_reported_once_per_reset);
+	tcase_add_test(tc, guest_errors_reported_at_most_max_times);
 	tcase_add_test(tc, notify_entry_point_checks_like_the_register);
 	tcase_add_test(tc, cmdline_param_format);
 	tcase_add_test(tc, used_buffer_interrupt_and_ack);
