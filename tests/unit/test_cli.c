@@ -259,6 +259,52 @@ START_TEST(test_shares_and_disks_share_the_slots)
 }
 END_TEST
 
+/* The options of a program's run, kept in order, and a program after them. */
+START_TEST(test_program_options)
+{
+	char *argv[] = { "microrun", "-k", "vmlinux", "-e", "A=1", "--env", "B_2=x y", "--rw",
+			 "/srv/out", "--rw", "/tmp/w", "--modules", "/build/linux", "--kernel-log",
+			 "make", "-j2", NULL };
+
+	ck_assert_int_eq(parse_argv(argv), CLI_RUN);
+	assert_silent();
+	ck_assert_uint_eq(cfg.nenv, 2);
+	ck_assert_str_eq(cfg.env[0], "A=1");
+	ck_assert_str_eq(cfg.env[1], "B_2=x y");
+	ck_assert_uint_eq(cfg.nrw, 2);
+	ck_assert_str_eq(cfg.rw[1], "/tmp/w");
+	ck_assert_str_eq(cfg.modules_dir, "/build/linux");
+	ck_assert(cfg.kernel_log);
+	ck_assert_int_eq(cfg.program_argc, 2);
+	ck_assert_str_eq(cfg.program[0], "make");
+}
+END_TEST
+
+START_TEST(test_program_options_rejected)
+{
+	assert_rejected("-e", "NOEQUALS");
+	assert_rejected("-e", "1X=y");
+	assert_rejected("--env", "=v");
+	assert_rejected("--rw", "relative/dir");
+	assert_rejected("--rw", "/");
+}
+END_TEST
+
+START_TEST(test_env_limit)
+{
+	char *argv[2 + 3 + 2 * (MR_MAX_ENV + 1)] = { "microrun", "-k", "vmlinux" };
+	int n = 3;
+
+	for (int i = 0; i <= MR_MAX_ENV; i++) {
+		argv[n++] = "-e";
+		argv[n++] = "V=1";
+	}
+	argv[n] = NULL;
+	ck_assert_int_eq(parse_argv(argv), CLI_BAD_USAGE);
+	assert_one_error_line("-e: at most 64 variables", NULL);
+}
+END_TEST
+
 START_TEST(test_append_value_that_looks_like_an_option)
 {
 	ck_assert_int_eq(PARSE_K("-a", "-v"), CLI_RUN);
@@ -609,6 +655,9 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, test_timeout_long);
 	tcase_add_test(tc, test_verbose_short_and_long_count);
 	tcase_add_test(tc, test_no_seccomp);
+	tcase_add_test(tc, test_program_options);
+	tcase_add_test(tc, test_program_options_rejected);
+	tcase_add_test(tc, test_env_limit);
 	tcase_add_test(tc, test_last_value_wins);
 	suite_add_tcase(s, tc);
 
