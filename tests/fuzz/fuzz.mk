@@ -3,7 +3,7 @@
 # seeds in tests/fuzz/corpus/NAME/ (and a libFuzzer dictionary in
 # tests/fuzz/NAME.dict if it has one). Adding a target: that file, and its
 # name on the next line.
-FUZZ_TARGETS := virtqueue virtio_blk bzimage elf cli
+FUZZ_TARGETS := virtqueue virtio_blk bzimage elf cli p9
 
 # Seeds the build makes, relative to the build directory (shell globs,
 # expanded when the tests run): the tiny guests as bzImage and ELF.
