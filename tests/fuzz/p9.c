@@ -17,6 +17,8 @@
  *   BASE/export/        file, dir/, dir/inner, up -> ../outside,
  *                       abs -> BASE/outside
  *   BASE/outside/       secret, sdir/
+ * made at the first input and removed at exit (a crash leaves it behind,
+ * named microrun-fuzz-p9.*).
  *
  * Oracle: ASan/UBSan, and what p9_server.h promises: -EINVAL exactly when
  * the request has no header or the reply no room for an Rlerror; else a
