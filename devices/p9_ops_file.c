@@ -336,12 +336,12 @@ int p9_op_fsync(struct p9_server *s, struct p9_in *in, struct p9_out *out)
 
 static int set_size(struct p9_fid *fid, uint64_t size)
 {
+	if (size > INT64_MAX)
+		return -EINVAL;
 	int fl = fid->open_fd >= 0 ? fcntl(fid->open_fd, F_GETFL) : -1;
 	bool writable = fl >= 0 && (fl & O_ACCMODE) != O_RDONLY;
 	int fd = writable ? fid->open_fd : p9_reopen(fid->fd, O_WRONLY);
 
-	if (size > INT64_MAX)
-		return -EINVAL;
 	if (fd < 0)
 		return fd;
 	int r = ftruncate(fd, (off_t)size) ? -errno : 0;

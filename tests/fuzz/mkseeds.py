@@ -190,9 +190,134 @@ def elf_seeds():
     save("elf", "minimal", ehdr + load + note + payload)
 
 
+# --- p9: flags, then {u16 room, 9P message} (tests/fuzz/p9.c) -------------
+P9_TYPES = dict(TSTATFS=8, TLOPEN=12, TLCREATE=14, TSYMLINK=16, TMKNOD=18, TRENAME=20,
+                 TREADLINK=22, TGETATTR=24, TSETATTR=26, TXATTRWALK=30, TREADDIR=40,
+                 TFSYNC=50, TLOCK=52, TGETLOCK=54, TLINK=70, TMKDIR=72, TRENAMEAT=74,
+                 TUNLINKAT=76, TVERSION=100, TATTACH=104, TFLUSH=108, TWALK=110,
+                 TREAD=116, TWRITE=118, TCLUNK=120, TREMOVE=122)
+NOFID = 0xffffffff
+O_RDONLY, O_RDWR, O_CREAT, O_DIRECTORY = 0, 2, 0o100, 0o200000
+P9_RO = 1
+
+
+class P9:
+    """A 9P2000.L session as the records p9.c reads."""
+
+    def __init__(self):
+        self.out = b""
+        self.tag = 0
+
+    def send(self, name, fmt="", *fields, room=0):
+        body = b""
+        for f, v in zip(fmt, fields):
+            if f == "s":
+                v = v.encode()
+                body += struct.pack("<H", len(v)) + v
+            elif f == "b":
+                body += v
+            else:
+                body += struct.pack("<" + f, v)
+        self.tag += 1
+        self.out += struct.pack("<HIBH", room, 7 + len(body), P9_TYPES[name], self.tag) + body
+        return self
+
+    def attach(self):
+        self.send("TVERSION", "Is", 131072, "9P2000.L")
+        return self.send("TATTACH", "IIssI", 0, NOFID, "root", "", 0)
+
+    def walk(self, fid, newfid, *names, room=0):
+        return self.send("TWALK", "IIH" + "s" * len(names), fid, newfid, len(names), *names,
+                         room=room)
+
+    def save(self, name, flags=0, tail=b""):
+        save("p9", name, bytes([flags]) + self.out + tail)
+
+
+def lock(c, fid, kind):
+    c.send("TLOCK", "IBIQQIs", fid, kind, 0, 0, 100, 1, "fuzz")
+
+
+def p9_seeds():
+    c = P9().attach().walk(0, 1, "file").send("TLOPEN", "II", 1, O_RDONLY)
+    c.send("TREAD", "IQI", 1, 0, 4096).send("TREAD", "IQI", 1, 990, 64)
+    c.send("TGETATTR", "IQ", 1, 0x7ff).send("TREADDIR", "IQI", 1, 0, 100)
+    c.send("TCLUNK", "I", 1).save("read-file")
+
+    c = P9().attach().walk(0, 1, "dir", "inner").walk(1, 2, "..")  # a parent two deep
+    c.send("TRENAME", "IIs", 1, 2, "renamed").send("TREMOVE", "I", 1).save("nested")
+
+    c = P9().attach().walk(0, 1, "file").send("TLOPEN", "II", 1, O_RDWR)
+    c.send("TWRITE", "IQIb", 1, 1000, 1000, b"w" * 1000)
+    c.send("TWRITE", "IQIb", 1, 0, 1100, b"w" * 1100).send("TREAD", "IQI", 1, 0, 1100)
+    c.save("more-buffers-than-io-takes", flags=1 << 1)  # 1-byte buffers: over 1024
+
+    c = P9().attach().walk(0, 1, "..").walk(0, 2, "dir", "..", "..", "up")
+    c.walk(0, 3, "dir").walk(3, 4, "..", "..", "outside").save("walk-dotdot")
+
+    for link in ("up", "abs"):  # through the symlink, and onto it
+        c = P9().attach().walk(0, 1, link, "secret").walk(0, 2, link)
+        c.send("TREADLINK", "I", 2).send("TLOPEN", "II", 2, O_RDONLY)
+        c.send("TSETATTR", "IIIIIQQQQQ", 2, 0x1 | 0x20 | 0x100, 0o777, 0, 0, 0, 0, 0, 5, 0)
+        c.send("TSETATTR", "IIIIIQQQQQ", 2, 0x8, 0, 0, 0, 0, 0, 0, 0, 0)
+        c.send("TLINK", "IIs", 0, 2, "hard").save("walk-symlink-" + link)
+
+    c = P9().attach().walk(0, 1, "dir")
+    c.send("TLCREATE", "IsIII", 1, "new", O_RDWR | O_CREAT, 0o644, 0)
+    c.send("TWRITE", "IQIb", 1, 0, 5, b"hello").send("TREAD", "IQI", 1, 0, 5)
+    c.send("TFSYNC", "II", 1, 0).send("TCLUNK", "I", 1).save("create-write")
+
+    c = P9().attach().walk(0, 1).send("TLOPEN", "II", 1, O_RDONLY | O_DIRECTORY)
+    c.send("TREADDIR", "IQI", 1, 0, 8192).send("TREADDIR", "IQI", 1, 0, 40, room=64)
+    c.save("readdir")
+
+    c = P9().attach().walk(0, 1, "file")
+    c.send("TSETATTR", "IIIIIQQQQQ", 1, 0x1 | 0x8 | 0x10 | 0x20 | 0x80 | 0x100,
+           0o600, 0, 0, 10, 1, 2, 3, 4)
+    c.send("TGETATTR", "IQ", 1, 0x7ff).save("setattr")
+
+    c = P9().attach().walk(0, 1, "dir").walk(0, 2, "file")
+    c.send("TRENAMEAT", "IsIs", 0, "file", 1, "moved")
+    c.send("TRENAME", "IIs", 2, 0, "back").send("TRENAMEAT", "IsIs", 1, "..", 0, "x")
+    c.save("renameat")
+
+    c = P9().attach().send("TUNLINKAT", "IsI", 0, "dir", 0x200)
+    c.send("TMKDIR", "IsII", 0, "d2", 0o755, 0).send("TUNLINKAT", "IsI", 0, "d2", 0x200)
+    c.send("TUNLINKAT", "IsI", 0, "file", 0).walk(0, 1, "up").send("TREMOVE", "I", 1)
+    c.save("unlinkat")
+
+    c = P9().attach().walk(0, 1, "file").send("TLOPEN", "II", 1, O_RDWR).walk(0, 2, "file")
+    c.send("TLOPEN", "II", 2, O_RDWR)
+    lock(c, 1, 1)
+    lock(c, 2, 1)
+    c.send("TGETLOCK", "IBQQIs", 2, 1, 0, 100, 2, "fuzz")
+    lock(c, 1, 2)
+    c.save("lock")
+
+    c = P9().attach().send("TSTATFS", "I", 0).send("TMKNOD", "IsIIII", 0, "fifo", 0o10644, 0, 0, 0)
+    c.send("TSYMLINK", "IssI", 0, "ln", "/etc", 0).send("TXATTRWALK", "IIs", 0, 1, "user.x")
+    c.send("TFLUSH", "H", 1).save("misc")
+
+    c = P9().attach().walk(0, 1, "file").send("TLOPEN", "II", 1, O_RDWR)
+    c.send("TWRITE", "IQIb", 1, 0, 1, b"x").send("TLCREATE", "IsIII", 0, "n", O_CREAT, 0o644, 0)
+    c.send("TUNLINKAT", "IsI", 0, "file", 0)
+    c.save("read-only", flags=P9_RO)
+
+    c = P9().attach().walk(0, 1, "file").send("TLOPEN", "II", 1, O_RDONLY)
+    c.send("TREAD", "IQI", 1, 0, 1000, room=100).walk(0, 2, "dir", "inner", room=11)
+    c.save("buffers-of-1", flags=1 << 1)  # chunks[1]: 1-byte buffers
+    c.save("buffers-of-61", flags=5 << 1)
+    P9().attach().walk(0, 1, "file").save("one-fid", flags=1 << 4)  # max_fids[1]
+
+    c = P9().attach()  # a Twalk whose size field says more than comes
+    c.save("truncated", tail=struct.pack("<HIBHIIH", 0, 40, P9_TYPES["TWALK"], 9, 0, 1, 1) + b"\x05\x00fi")
+    c.save("short-header", tail=struct.pack("<HIB", 0, 3, 0))
+
+
 if __name__ == "__main__":
     virtqueue_seeds()
     virtio_blk_seeds()
     cli_seeds()
     bzimage_seeds()
     elf_seeds()
+    p9_seeds()

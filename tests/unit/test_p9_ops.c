@@ -554,6 +554,21 @@ START_TEST(setattr_then_getattr)
 }
 END_TEST
 
+/* A size past INT64_MAX is refused before anything is opened for it: the
+ * descriptor reopened to truncate through once stayed open, one per such
+ * request (found by the p9 fuzz target). */
+START_TEST(setattr_size_too_large)
+{
+	p9c_host_write("f", "0123456789");
+	ck_assert_uint_eq(p9c_walk_path(P9C_ROOT, FILE_FID, "f"), 0);
+	unsigned before = open_fds();
+	setattr(FILE_FID, P9_SETATTR_SIZE, 0, (uint64_t)INT64_MAX + 1, 0);
+	ck_assert_uint_eq(p9c_error(), EINVAL);
+	ck_assert_uint_eq(open_fds(), before);
+	ck_assert_str_eq(p9c_host_read("f"), "0123456789");
+}
+END_TEST
+
 START_TEST(getattr_fields_exact)
 {
 	struct stat st;
@@ -726,6 +741,7 @@ Suite *p9_ops_suite(void)
 	tcase_add_test(tc, symlink_and_readlink);
 	tcase_add_test(tc, link_and_mknod);
 	tcase_add_test(tc, setattr_then_getattr);
+	tcase_add_test(tc, setattr_size_too_large);
 	tcase_add_test(tc, getattr_fields_exact);
 	tcase_add_test(tc, statfs_of_the_export);
 	tcase_add_test(tc, lock_blocked_then_free);
