@@ -11,6 +11,7 @@
 
 #include "src/guest_mem.h"
 #include "tests/unit/virtio_driver.h"
+#include "tests/unit/virtio_mmio_driver.h"
 
 #define RAM_SIZE  (32ULL << 20)
 #define RINGS     0x10000ULL
@@ -102,52 +103,19 @@ static void set_irq(void *ctx, bool level)
 
 static uint32_t rd(uint64_t off)
 {
-	uint32_t v;
-
-	virtio_mmio_read(&t, off, &v, 4);
-	return v;
+	return vmdrv_read(&t, off);
 }
 
 static void wr(uint64_t off, uint32_t v)
 {
-	virtio_mmio_write(&t, off, &v, 4);
-}
-
-static void status(uint32_t bits)
-{
-	wr(VIRTIO_MMIO_STATUS, rd(VIRTIO_MMIO_STATUS) | bits);
-}
-
-static void features(uint64_t f)
-{
-	for (uint32_t sel = 0; sel < 2; sel++) {
-		wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, sel);
-		uint32_t offered = rd(VIRTIO_MMIO_DEVICE_FEATURES);
-		wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, sel);
-		wr(VIRTIO_MMIO_DRIVER_FEATURES, offered & (uint32_t)(f >> (32 * sel)));
-	}
+	vmdrv_write(&t, off, v);
 }
 
 /* p9_virtio_probe through vm_find_vqs: one queue, as large as offered. */
 void p9c_probe(void)
 {
-	ck_assert_uint_eq(rd(VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_9P);
-	wr(VIRTIO_MMIO_STATUS, 0);
-	status(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-	features(FEATURES);
-	status(VIRTIO_CONFIG_S_FEATURES_OK);
-	ck_assert(rd(VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_FEATURES_OK);
-	wr(VIRTIO_MMIO_QUEUE_SEL, 0);
-	uint32_t num = rd(VIRTIO_MMIO_QUEUE_NUM_MAX);
-	vdrv_layout(&drv, &mem, (uint16_t)num, RINGS);
-	drv.indirect = drv.event_idx = true;
-	vdrv_clear(&drv);
-	wr(VIRTIO_MMIO_QUEUE_NUM, num);
-	wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)drv.desc_gpa);
-	wr(VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)drv.avail_gpa);
-	wr(VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)drv.used_gpa);
-	wr(VIRTIO_MMIO_QUEUE_READY, 1);
-	status(VIRTIO_CONFIG_S_DRIVER_OK);
+	ck_assert_int_eq(vmdrv_bring_up(&t, &drv, VIRTIO_ID_9P, FEATURES, RINGS), 0);
+	ck_assert(drv.indirect && drv.event_idx);
 	ck_assert(virtio_mmio_driver_ok(&t));
 }
 
