@@ -29,11 +29,12 @@
 #     hardware reason, for both VMMs alike (only where tracefs is
 #     writable: in the outer VM).
 #
-# A program's run. microrun: `microrun -v --modules KROOT -a '... quiet'
-# -- PROGRAM`, its built-in init. QEMU: the same kernel and the same
-# command line (panic=-1 console=ttyS0 pci=off quiet; reboot=a for k),
-# and equivalent devices on microvm's virtio-mmio: a virtio-9p export of
-# / (`-fsdev local,readonly=on`, security_model=none, multidevs=remap)
+# A program's run. microrun: `microrun -v --modules KROOT -a quiet --
+# PROGRAM`, its built-in init. QEMU: the same kernel and the same command
+# line (quiet, and microrun's panic=-1 console=ttyS0 pci=off; reboot=a
+# for reboot=k), and equivalent devices on microvm's virtio-mmio: a
+# virtio-9p export of / (`-fsdev local,readonly=on`, security_model=none,
+# multidevs=remap)
 # and a virtio-serial device with two ports named as microrun's for the
 # program's stdout (QEMU's stdout) and stderr. QEMU has no microrun init,
 # so it gets an initramfs (qemu-init, built by tests/e2e/outer.sh with a
@@ -94,7 +95,7 @@ PANIC_RE='Kernel panic - not syncing: VFS'
 WORKS=(panic true echo)
 declare -A MARK_RE=([panic]=$PANIC_RE [true]='' [echo]=' first-output')
 # A program's run: both kernels quiet, as microrun makes it without -v
-# (with -v it would not).
+# (with -v it would not); the rest is microrun's defaults.
 PROGRAM_CMDLINE='panic=-1 console=ttyS0 pci=off quiet'
 # The modules microrun's init loads (src/program.c, without virtio_blk),
 # for QEMU's initramfs.
@@ -182,7 +183,9 @@ command_for() {
 	esac
 	case $vmm-$work in
 	microrun-panic) cmd=("${mr[@]}" -a "$CMDLINE reboot=k") ;;
-	microrun-*) cmd=("${mr[@]}" --modules "${bz%/boot/*}" -a "$PROGRAM_CMDLINE reboot=k" -- "${prog[@]}") ;;
+	# only quiet: a console= of the user's would send the program's
+	# stdout to the UART; microrun adds the rest of PROGRAM_CMDLINE itself
+	microrun-*) cmd=("${mr[@]}" --modules "${bz%/boot/*}" -a quiet -- "${prog[@]}") ;;
 	qemu-panic) cmd=("${qm[@]}" -nographic -serial stdio -append "$CMDLINE reboot=a") ;;
 	# The program's stdout on QEMU's stdout, as microrun's, through a
 	# file chardev: a stdio one reads stdin's EOF as the host closing the
