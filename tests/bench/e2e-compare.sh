@@ -34,9 +34,8 @@
 # line (quiet, and microrun's panic=-1 console=ttyS0 pci=off; reboot=a
 # for reboot=k), and equivalent devices on microvm's virtio-mmio: a
 # virtio-9p export of / (`-fsdev local,readonly=on`, security_model=none,
-# multidevs=remap)
-# and a virtio-serial device with two ports named as microrun's for the
-# program's stdout (QEMU's stdout) and stderr. QEMU has no microrun init,
+# multidevs=remap) and a virtio-serial device with two ports named as
+# microrun's for the program's stdout (QEMU's stdout) and stderr. QEMU has no microrun init,
 # so it gets an initramfs (qemu-init, built by tests/e2e/outer.sh with a
 # static busybox) that does the init's steps in sh: the same modules,
 # dependencies first, in the same order; the same 9p options and overlay
@@ -63,9 +62,11 @@
 # Where the host has no vmx/svm, it all runs in the e2e suite's outer VM
 # (tests/e2e/outer.sh: QEMU-TCG with an emulated AMD SVM): a KVM nested in
 # an emulator, where exits cost far more than on hardware. There the VMMs,
-# their libraries, QEMU's firmware and the kernel are first copied to RAM
-# and bind-mounted over their paths: the outer VM's 9p root has no page
-# cache, and every exec would read them anew.
+# their libraries, QEMU's firmware and initramfs, the kernel and the
+# modules microrun packs are first copied to RAM and bind-mounted over
+# their paths: the outer VM's 9p root has no page cache, and every exec
+# would read them anew. (The programs run in the guests, and their
+# libraries, are read through it by both VMMs.)
 #
 # Bounded: each boot by BENCH_E2E_LIMIT (seconds, default 90; a boot that
 # takes longer is killed and left out), the outer VM by the sum of those.
