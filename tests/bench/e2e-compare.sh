@@ -1,35 +1,72 @@
 #!/usr/bin/env bash
-# Side-by-side benchmark (`make bench-e2e`): Debian's stock bzImage booted
-# to its root-mount panic under microrun and under QEMU's microvm machine,
-# on the same real KVM, with the same memory, CPU count and kernel command
-# line. Prints figures, judges nothing.
+# Side-by-side benchmark (`make bench-e2e`): Debian's stock bzImage under
+# microrun and under QEMU's microvm machine, on the same real KVM, with the
+# same memory and CPU count, doing the same three pieces of work: booting
+# to the root-mount panic (no initramfs, no disk), and running `true` and
+# `echo first-output` from the host's root over virtio-9p. Prints
+# figures, judges nothing.
 #
 #   tests/bench/e2e-compare.sh MICRORUN
 #
-# Each VMM boots the kernel BENCH_RUNS times (default 5), the two taking
-# turns, after one uncounted warm-up boot each. Per boot, linetime.c stamps
-# each console line and gives wait4()'s rusage; the table has the median
-# (min-max) of the boots that reached the panic, and the ratio of the
-# medians, microrun/QEMU:
-#   - time from fork to the kernel's first line ("Linux version", printed
-#     by earlyprintk), to "Kernel panic - not syncing: VFS", to the VMM's
-#     exit (microrun resets through the i8042, QEMU through the ACPI reset
-#     register: microvm has no i8042, and reboot=k would poll for one);
-#   - peak RSS and CPU time (user + system, guest time included) of the VMM;
+# Each VMM does each work BENCH_RUNS times (default 5), the two taking
+# turns, after one uncounted warm-up round. Per boot, linetime.c stamps
+# each line of the VMM's stdout and gives wait4()'s rusage; the table has
+# the median (min-max) of the boots that did their work, and the ratio of
+# the medians, microrun/QEMU:
+#   - the panic: time from fork to the kernel's first line ("Linux
+#     version", printed by earlyprintk), to "Kernel panic - not syncing:
+#     VFS", to the VMM's exit (microrun resets through the i8042, QEMU
+#     through the ACPI reset register: microvm has no i8042, and reboot=k
+#     would poll for one);
+#   - a program: time from fork to `echo`'s line on stdout and to the
+#     VMM's exit after it, and to the exit for `true` (status 0);
+#   - peak RSS and CPU time (user + system, guest time included) of the
+#     VMM, for the panic and for `true`;
 #   - microrun's VM exits by kind, as its -v reports them (those that reach
-#     microrun);
-#   - then one more boot of each, untimed, with a histogram on KVM's
-#     kvm_exit tracepoint: every exit from the guest by its hardware reason,
-#     for both VMMs alike (only where tracefs is writable: in the outer VM).
-# Rows for what microrun cannot do yet (a 9p root, running a program) say
-# "n/a" with the feature; neither VMM gets a 9p root or a disk meanwhile.
+#     microrun), for the panic and for `true`;
+#   - then one more boot of each to the panic, untimed, with a histogram
+#     on KVM's kvm_exit tracepoint: every exit from the guest by its
+#     hardware reason, for both VMMs alike (only where tracefs is
+#     writable: in the outer VM).
+#
+# A program's run. microrun: `microrun -v --modules KROOT -a quiet --
+# PROGRAM`, its built-in init. QEMU: the same kernel and the same command
+# line (quiet, and microrun's panic=-1 console=ttyS0 pci=off; reboot=a
+# for reboot=k), and equivalent devices on microvm's virtio-mmio: a
+# virtio-9p export of / (`-fsdev local,readonly=on`, security_model=none,
+# multidevs=remap) and a virtio-serial device with two ports named as
+# microrun's for the program's stdout (QEMU's stdout) and stderr. QEMU has no microrun init,
+# so it gets an initramfs (qemu-init, built by tests/e2e/outer.sh with a
+# static busybox) that does the init's steps in sh: the same modules,
+# dependencies first, in the same order; the same 9p options and overlay
+# on tmpfs; chroot; the program; poweroff -f. What differs, and why:
+#   - QEMU's initramfs holds the modules and busybox (about 1 MiB more to
+#     load and unpack); microrun packs its init and the modules straight
+#     into guest memory;
+#   - the init is sh, forking busybox applets for each step (microrun's
+#     is one C program): more guest work for QEMU;
+#   - the program is init's arguments on QEMU's kernel command line
+#     (after "--"); microrun passes it in the initramfs, with the host's
+#     environment and current directory, QEMU's with PATH alone;
+#   - chroot instead of moving the new root onto / (busybox's switch_root
+#     would exec a new init, which cannot power off after the program);
+#   - the end: microrun's init reports the status on its exit-status port
+#     and microrun exits; QEMU's init powers off through ACPI (S5), which
+#     QEMU turns into its exit;
+#   - microvm's ACPI tables list all its virtio-mmio transports, which the
+#     kernel probes, populated or not; microrun lists only its devices;
+#   - with -v, microrun copies the (quiet) kernel log to stderr; QEMU
+#     writes it to a file.
+# The panic boots have no 9p export or disk under either VMM.
 #
 # Where the host has no vmx/svm, it all runs in the e2e suite's outer VM
 # (tests/e2e/outer.sh: QEMU-TCG with an emulated AMD SVM): a KVM nested in
 # an emulator, where exits cost far more than on hardware. There the VMMs,
-# their libraries, QEMU's firmware and the kernel are first copied to RAM
-# and bind-mounted over their paths: the outer VM's 9p root has no page
-# cache, and every exec would read them anew.
+# their libraries, QEMU's firmware and initramfs, the kernel and the
+# modules microrun packs are first copied to RAM and bind-mounted over
+# their paths: the outer VM's 9p root has no page cache, and every exec
+# would read them anew. (The programs run in the guests, and their
+# libraries, are read through it by both VMMs.)
 #
 # Bounded: each boot by BENCH_E2E_LIMIT (seconds, default 90; a boot that
 # takes longer is killed and left out), the outer VM by the sum of those.
@@ -38,7 +75,7 @@
 # BENCH_E2E_NESTED=1 is set for the inner part in the outer VM.
 #
 # The part on the real KVM is this script run as
-#   e2e-compare.sh --inner MICRORUN BZIMAGE LINETIME
+#   e2e-compare.sh --inner MICRORUN BZIMAGE LINETIME QEMU_INITRD
 # which prints raw figures ("run ...", "exits ...", "trace ...", "note ...").
 set -u -o pipefail
 
@@ -55,29 +92,45 @@ CMDLINE='panic=-1 console=ttyS0 pci=off earlyprintk=serial,ttyS0,115200'
 # one I/O APIC, no option ROMs. Its irqchip is split, as microrun's.
 QEMU_MACHINE=microvm,pit=off,pic=off,rtc=on,isa-serial=on,acpi=on,ioapic2=off,x-option-roms=off
 PANIC_RE='Kernel panic - not syncing: VFS'
+# What each boot does, in turn; the line that marks its end.
+WORKS=(panic true echo)
+declare -A MARK_RE=([panic]=$PANIC_RE [true]='' [echo]=' first-output')
+# A program's run: both kernels quiet, as microrun makes it without -v
+# (with -v it would not); the rest is microrun's defaults.
+PROGRAM_CMDLINE='panic=-1 console=ttyS0 pci=off quiet'
+# The modules microrun's init loads (src/program.c, without virtio_blk),
+# for QEMU's initramfs.
+PROGRAM_MODULES=(virtio_mmio virtio_console 9pnet_virtio 9p overlay)
 
 # --- the part on the real KVM --------------------------------------------
 
-# boot VMM N CMD...: one boot under linetime: its "run" line, and for
-# microrun its "exits" lines.
+# boot VMM WORK N CMD...: one boot under linetime: its "run" line, and for
+# microrun its "exits" lines. The boot's mark is the time of WORK's line
+# (MARK_RE), or for `true` of the exit with status 0: microrun's, or the
+# one QEMU's init reports on the console, d.console.
 boot() {
-	local vmm=$1 n=$2 d=$itmp/$1-$2 sum marks
-	shift 2
+	local vmm=$1 work=$2 n=$3 d=$itmp/$1-$2-$3 sum marks ran=1
+	shift 3
 	sum=$("$LINETIME" "$d.out" timeout -s KILL "$LIMIT" "$@" </dev/null 2>"$d.err") ||
-		{ echo "note $vmm boot $n: linetime failed: $(tail -n 2 "$d.err")"; return; }
-	marks=$(awk -v re="$PANIC_RE" '
+		{ echo "note $vmm $work boot $n: linetime failed: $(tail -n 2 "$d.err")"; return; }
+	[[ ! -e $d.console ]] || grep -qE 'bench-init: status 0([^0-9]|$)' "$d.console" || ran=0
+	marks=$(awk -v re="${MARK_RE[$work]}" -v sum="$sum" -v ran="$ran" '
 		!f && /Linux version/ { f = $1 }
-		!p && $0 ~ re { p = $1 }
-		END { print (f == "" ? "-" : f), (p == "" ? "-" : p) }' "$d.out")
-	# run VMM N FIRST PANIC EXIT STATUS MAXRSS_KIB USER SYS
-	echo "run $vmm $n $marks $sum"
+		re != "" && !m && $0 ~ re { m = $1 }
+		END {
+			split(sum, s)
+			if (re == "" && s[2] == 0 && ran) m = s[1]
+			print (f == "" ? "-" : f), (m == "" ? "-" : m)
+		}' "$d.out")
+	# run VMM WORK N FIRST MARK EXIT STATUS MAXRSS_KIB USER SYS
+	echo "run $vmm $work $n $marks $sum"
 	if [[ $marks == *' -' ]]; then
-		echo "note $vmm boot $n: no \"$PANIC_RE\"; last lines:"
-		tail -n 4 "$d.out" "$d.err" | tr -d '\r' | sed 's/^/note   | /'
+		echo "note $vmm $work boot $n: no \"${MARK_RE[$work]:-status 0}\"; last lines:"
+		tail -n 4 "$d.out" "$d.err" "$d".console 2>/dev/null | tr -d '\r' | sed 's/^/note   | /'
 	fi
 	[[ $vmm == microrun ]] || return 0
-	sed -nE "s/^microrun: exits: ([a-z-]+) ([0-9]+)$/exits $n \\1 \\2/p
-		s/^microrun: exits: unhandled port I\\/O ([0-9]+), unhandled MMIO ([0-9]+)$/exits $n io-to-no-device \\1\\nexits $n mmio-to-no-device \\2/p" "$d.err"
+	sed -nE "s/^microrun: exits: ([a-z-]+) ([0-9]+)$/exits $work $n \\1 \\2/p
+		s/^microrun: exits: unhandled port I\\/O ([0-9]+), unhandled MMIO ([0-9]+)$/exits $work $n io-to-no-device \\1\\nexits $work $n mmio-to-no-device \\2/p" "$d.err"
 }
 
 # ram_copies FILE...: each file copied to tmpfs and bind-mounted over
@@ -89,7 +142,7 @@ ram_copies() {
 		n=$((n + 1))
 		cp "$f" "$itmp/ram/$n" && mount --bind "$itmp/ram/$n" "$f" && BOUND+=("$f")
 	done
-	echo "note ${#BOUND[@]} of $n files (the VMMs, their libraries, QEMU's firmware, the kernel) in RAM"
+	echo "note ${#BOUND[@]} of $n files (the VMMs, their libraries, QEMU's firmware, the kernel, its modules, QEMU's initramfs) in RAM"
 }
 
 # The shared libraries program $1 loads, the dynamic loader included.
@@ -108,8 +161,51 @@ trace() {
 	echo "!$hist" >>"$trig"
 }
 
+# The kernel package's module files microrun reads for a program's run:
+# its lists and the modules in QEMU's initramfs $2 (the same set), as
+# paths under the package's module tree for kernel $1.
+module_files() {
+	local dir=${1%/boot/*}/lib/modules name
+	dir=$(echo "$dir"/*)
+	printf '%s\n' "$dir"/modules.*
+	gzip -dc "$2" | cpio -t --quiet | sed -n 's|^modules/[0-9]*-\(.*\)\.ko$|\1|p' |
+		while read -r name; do
+			grep -E "/${name//_/[-_]}\.ko[.a-z]*\$" "$dir/modules.order" | sed "s|^|$dir/|"
+		done
+}
+
+# The command line of VMM for WORK in boot N, into array cmd.
+# shellcheck disable=SC2054 # commas within QEMU's option values
+command_for() {
+	local vmm=$1 work=$2 d=$itmp/$1-$2-$3 prog=()
+	case $work in
+	true) prog=(true) ;;
+	echo) prog=(echo first-output) ;;
+	esac
+	case $vmm-$work in
+	microrun-panic) cmd=("${mr[@]}" -a "$CMDLINE reboot=k") ;;
+	# only quiet: a console= of the user's would send the program's
+	# stdout to the UART; microrun adds the rest of PROGRAM_CMDLINE itself
+	microrun-*) cmd=("${mr[@]}" --modules "${bz%/boot/*}" -a quiet -- "${prog[@]}") ;;
+	qemu-panic) cmd=("${qm[@]}" -nographic -serial stdio -append "$CMDLINE reboot=a") ;;
+	# The program's stdout on QEMU's stdout, as microrun's, through a
+	# file chardev: a stdio one reads stdin's EOF as the host closing the
+	# port, and QEMU then drops what the guest writes. /proc/self/fd/1,
+	# as the outer VM's devtmpfs has no /dev/stdout. The console and the
+	# program's stderr in files.
+	qemu-*) cmd=("${qm[@]}" -display none -initrd "$qinitrd" -serial "file:$d.console"
+		-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap
+		-device virtio-9p-device,fsdev=root,mount_tag=hostroot
+		-device virtio-serial-device
+		-chardev file,id=out,path=/proc/self/fd/1 -device virtserialport,chardev=out,name=microrun.stdout
+		-chardev "file,id=err,path=$d.stderr"
+		-device virtserialport,chardev=err,name=microrun.stderr
+		-append "$PROGRAM_CMDLINE reboot=a -- ${prog[*]}") ;;
+	esac
+}
+
 inner() {
-	local microrun=$1 bz=$2 qemu n f
+	local microrun=$1 bz=$2 qinitrd=$4 qemu n f work vmm cmd
 	LINETIME=$3 BOUND=()
 	itmp=$(mktemp -d) || exit 1
 	trap 'for f in "${BOUND[@]}"; do umount "$f"; done; rm -rf "$itmp"' EXIT
@@ -117,26 +213,36 @@ inner() {
 	qemu=$(command -v qemu-system-x86_64)
 	# shellcheck disable=SC2046 # paths without blanks, one a line
 	[[ -z ${BENCH_E2E_NESTED-} ]] || ram_copies "$microrun" "$qemu" "$bz" \
-		/usr/share/qemu/bios-microvm.bin $(libraries "$microrun") $(libraries "$qemu")
-	local mr=("$microrun" -v -m "$MEM" -c 1 -k "$bz" -a "$CMDLINE reboot=k")
+		/usr/share/qemu/bios-microvm.bin $(libraries "$microrun") $(libraries "$qemu") \
+		"$qinitrd" $(module_files "$bz" "$qinitrd")
+	local mr=("$microrun" -v -m "$MEM" -c 1 -k "$bz")
 	local qm=("$qemu" -M "$QEMU_MACHINE" -enable-kvm -cpu host -m "$MEM" -smp 1
-		-nodefaults -no-user-config -nographic -serial stdio -no-reboot
-		-kernel "$bz" -append "$CMDLINE reboot=a")
-	echo "note microrun: ${mr[*]}"
-	echo "note QEMU: ${qm[*]}"
+		-nodefaults -no-user-config -no-reboot -kernel "$bz")
+	for work in "${WORKS[@]}"; do
+		for vmm in microrun qemu; do
+			command_for "$vmm" "$work" 0
+			echo "note $vmm, $work: ${cmd[*]}"
+		done
+	done
 	for ((n = 0; n <= RUNS; n++)); do
-		boot microrun "$n" "${mr[@]}"
-		boot qemu "$n" "${qm[@]}"
+		for work in "${WORKS[@]}"; do
+			for vmm in microrun qemu; do
+				command_for "$vmm" "$work" "$n"
+				boot "$vmm" "$work" "$n" "${cmd[@]}"
+			done
+		done
 	done
 	for f in microrun qemu; do
-		echo "note $f: the kernel's $(grep -m 1 -o 'Command line: .*' "$itmp/$f-0.out" | tr -d '\r')"
+		echo "note $f: the kernel's $(grep -m 1 -o 'Command line: .*' "$itmp/$f-panic-0.out" | tr -d '\r')"
 	done
 	# Only in the outer VM: its tracing is its own to change.
 	[[ -n ${BENCH_E2E_NESTED-} ]] || return 0
 	mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 	grep -qw svm /proc/cpuinfo && echo "note svm"
-	trace microrun "${mr[@]}"
-	trace qemu "${qm[@]}"
+	for vmm in microrun qemu; do
+		command_for "$vmm" panic trace
+		trace "$vmm" "${cmd[@]}"
+	done
 }
 
 # --- the table -----------------------------------------------------------
@@ -173,46 +279,56 @@ table() {
 		return "reason " r
 	}
 	BEGIN {
-		W = "%-40s %-24s %-24s %s\n"
+		W = "%-46s %-24s %-24s %s\n"
 		split("96 intr 97 nmi 98 smi 99 init 100 vintr 101 cr0-sel-write 114 cpuid 119 pause 120 hlt 123 io 124 msr 127 shutdown 137 wbinvd 141 xsetbv 1024 npf", t)
 		for (i = 1; i in t; i += 2) svmname[t[i]] = t[i + 1]
 	}
 	$1 == "note" && $2 == "svm" { svm = 1; next }
 	$1 == "note" { sub(/^note /, "# "); print; next }
 	$1 == "run" {
-		# run VMM N FIRST PANIC EXIT STATUS MAXRSS_KIB USER SYS
-		v = $2; status[v] = status[v] " " $7
-		if ($3 == 0 || $5 == "-") next
-		ok[v]++; good[v, $3] = 1
-		if ($4 != "-") add(v, "first", $4)
-		add(v, "panic", $5); add(v, "exit", $6)
-		add(v, "rss", $8 / 1024); add(v, "cpu", $9 + $10)
+		# run VMM WORK N FIRST MARK EXIT STATUS MAXRSS_KIB USER SYS
+		v = $2; w = $3; vmms[v] = 1; status[v, w] = status[v, w] " " $8
+		if ($4 == 0 || $6 == "-") next
+		ok[v, w]++; good[v, w, $4] = 1
+		if ($5 != "-") add(v, w "first", $5)
+		add(v, w "mark", $6); add(v, w "exit", $7)
+		add(v, w "rss", $9 / 1024); add(v, w "cpu", $10 + $11)
 		next
 	}
-	$1 == "exits" { exits[$2, $3] = $4; kinds[$3] = 1; next }
+	$1 == "exits" { exits[$2, $3, $4] = $5; kinds[$4] = 1; next }
 	$1 == "trace" { tr[$2, $3] += $4; trsum[$2] += $4; keys[$3] = 1; traced = 1; next }
-	END {
-		for (v in status)
-			printf "# %s: %d of %d counted boots reached the panic; exit statuses (warm-up first):%s\n", \
-				v, ok[v], runs, status[v]
-		printf "\n" W, "median (min-max) of " runs " boots", "microrun", "QEMU microvm", "microrun/QEMU"
-		row("fork -> first line (Linux version), s", "first", "%.2f")
-		row("fork -> root-mount panic, s", "panic", "%.2f")
-		row("fork -> exit after the panic, s", "exit", "%.2f")
-		printf W, "9p root -> a program'"'"'s first output", "n/a (9p, run a program)", "n/a", "-"
-		printf W, "fork -> exit for `true`", "n/a (run a program)", "n/a", "-"
-		row("peak RSS, MiB", "rss", "%.1f")
-		row("host CPU time (user+sys), s", "cpu", "%.2f")
-		n = 0
+	# the exits microrun counted, by kind, in the counted boots of WORK w
+	function exit_rows(w, title,   n, i, r, k, order) {
 		for (k in kinds) order[++n] = k
 		sort(order, n)
 		for (i = 1; i <= n; i++) {
 			for (r = 1; r <= runs; r++)
-				if (("microrun", r) in good) add("microrun", "x" order[i], exits[r, order[i]] + 0)
-			printf W, "microrun -v exits: " order[i], cell("microrun", "x" order[i], "%d"), "-", "-"
+				if (("microrun", w, r) in good) add("microrun", w "x" order[i], exits[w, r, order[i]] + 0)
+			printf W, title order[i], cell("microrun", w "x" order[i], "%d"), "-", "-"
 		}
+	}
+	END {
+		split("panic true echo", works)
+		split("reached the panic,exited 0,printed its line", did, ",")
+		for (i = 1; i <= 3; i++)
+			for (v in vmms)
+				printf "# %s, %s: %d of %d counted boots %s; exit statuses (warm-up first):%s\n", \
+					v, works[i], ok[v, works[i]], runs, did[i], status[v, works[i]]
+		printf "\n" W, "median (min-max) of " runs " boots", "microrun", "QEMU microvm", "microrun/QEMU"
+		row("fork -> first line (Linux version), s", "panicfirst", "%.2f")
+		row("fork -> root-mount panic, s", "panicmark", "%.2f")
+		row("fork -> exit after the panic, s", "panicexit", "%.2f")
+		row("fork -> `echo`'"'"'s line on stdout, s", "echomark", "%.2f")
+		row("fork -> exit after `echo`, s", "echoexit", "%.2f")
+		row("fork -> exit for `true`, s", "trueexit", "%.2f")
+		row("peak RSS, MiB: panic", "panicrss", "%.1f")
+		row("peak RSS, MiB: `true`", "truerss", "%.1f")
+		row("host CPU time (user+sys), s: panic", "paniccpu", "%.2f")
+		row("host CPU time (user+sys), s: `true`", "truecpu", "%.2f")
+		exit_rows("panic", "microrun -v exits, panic: ")
+		exit_rows("true", "microrun -v exits, `true`: ")
 		if (!traced) exit
-		printf "%s\n", "# one more boot each, untimed: all exits, from KVM'"'"'s kvm_exit tracepoint"
+		printf "%s\n", "# one more boot each to the panic, untimed: all exits, from KVM'"'"'s kvm_exit tracepoint"
 		printf W, "exits (kvm_exit), all", trsum["microrun"] + 0, trsum["qemu"] + 0, ratio(trsum["microrun"], trsum["qemu"])
 		n = 0
 		for (k in keys) rs[++n] = k + 0
@@ -235,13 +351,13 @@ cleanup() {
 
 # The inner part in the outer VM, its figures into $tmp/results.
 run_nested() {
-	local path st limit=$(((RUNS + 2) * 2 * (LIMIT + 5) + 180)) start=$SECONDS
-	for path in "$MICRORUN" "$here" "$MRK_BZIMAGE" "$tmp"; do
+	local path st limit=$(((RUNS + 2) * 2 * ${#WORKS[@]} * (LIMIT + 5) + 180)) start=$SECONDS
+	for path in "$MICRORUN" "$here" "$MRK_BZIMAGE" "$QINITRD" "$tmp"; do
 		! hidden_in_outer_vm "$path" ||
 			{ echo "# $path is where the outer VM has its own /proc, /sys, /dev or /run: no figures"; return; }
 	done
-	printf 'export BENCH_RUNS=%q BENCH_E2E_LIMIT=%q BENCH_E2E_NESTED=1\nexec %q --inner %q %q %q\n' \
-		"$RUNS" "$LIMIT" "$here/e2e-compare.sh" "$MICRORUN" "$MRK_BZIMAGE" "$tmp/linetime" |
+	printf 'export BENCH_RUNS=%q BENCH_E2E_LIMIT=%q BENCH_E2E_NESTED=1\nexec %q --inner %q %q %q %q\n' \
+		"$RUNS" "$LIMIT" "$here/e2e-compare.sh" "$MICRORUN" "$MRK_BZIMAGE" "$tmp/linetime" "$QINITRD" |
 		outer_initrd "$MRK_VERSION" "${MRK_BZIMAGE%/boot/*}" "$tmp/initrd" ||
 		{ echo "# could not build the outer VM's initramfs: no figures"; return; }
 	echo "# outer VM: QEMU-TCG -cpu qemu64,+svm,+npt, $OUTER_CPUS vCPUs, $OUTER_MEM; at most $limit s" >&2
@@ -261,7 +377,7 @@ run_nested() {
 # Progress on stderr, one line a boot, until the job's end marker, or
 # until nothing came for $1 seconds (a boot reports within LIMIT).
 follow_outer() {
-	local fd line vmm n panic st
+	local fd line vmm work n mark st
 	exec {fd}< <(exec tail -n +1 -f --pid="$OUTER_PID" "$tmp/results")
 	while :; do
 		IFS= read -r -t "$1" -u "$fd" line
@@ -270,8 +386,8 @@ follow_outer() {
 		case $line in
 		'e2e-outer: '*) break ;;
 		'run '*)
-			read -r _ vmm n _ panic _ <<<"$line"
-			echo "# boot $n under $vmm: the panic line at $panic s" >&2
+			read -r _ vmm work n _ mark _ <<<"$line"
+			echo "# boot $n under $vmm, $work: done at $mark s" >&2
 			;;
 		esac
 	done
@@ -280,8 +396,8 @@ follow_outer() {
 }
 
 main() {
-	if [[ ${1-} == --inner && $# == 4 ]]; then
-		inner "$2" "$3" "$4"
+	if [[ ${1-} == --inner && $# == 5 ]]; then
+		inner "$2" "$3" "$4" "$5"
 		return
 	fi
 	if (($# != 1)) || [[ ! -x $1 ]]; then
@@ -301,14 +417,17 @@ main() {
 	command -v qemu-system-x86_64 >/dev/null || MODE=skip WHY="no qemu-system-x86_64 (Debian: qemu-system-x86)"
 	[[ $MODE == skip ]] && { echo "# no figures: $WHY"; return 0; }
 	mrk_get_kernel || { echo "# no figures: $MRK_SKIP_REASON"; return 0; }
+	QINITRD=$(cached_initramfs "$MRK_VERSION" "${MRK_BZIMAGE%/boot/*}" bench-qemu \
+		"$here/qemu-init" "${PROGRAM_MODULES[@]}") ||
+		{ echo "# no figures: cannot build QEMU's initramfs (busybox-static, cpio?)"; return 0; }
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/microrun-bench-e2e.XXXXXX") || exit 1
 	cc -O2 -o "$tmp/linetime" "$here/linetime.c" || exit 1
 	echo "# $(date -u '+%F %H:%M UTC'); host: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
-	echo "# Debian $MRK_VERSION bzImage, $MEM, 1 vCPU, to the root-mount panic; on $MODE KVM ($WHY)"
+	echo "# Debian $MRK_VERSION bzImage, $MEM, 1 vCPU, to the root-mount panic and running a program on a 9p root; on $MODE KVM ($WHY)"
 	[[ -z ${MICRORUN_TEST_KEEP-} ]] || echo "# raw figures kept in $tmp"
 	local start=$SECONDS
 	if [[ $MODE == direct ]]; then
-		"$here/e2e-compare.sh" --inner "$MICRORUN" "$MRK_BZIMAGE" "$tmp/linetime" >"$tmp/results"
+		"$here/e2e-compare.sh" --inner "$MICRORUN" "$MRK_BZIMAGE" "$tmp/linetime" "$QINITRD" >"$tmp/results"
 	else
 		run_nested
 	fi
