@@ -53,8 +53,9 @@ static void reset(void *dev)
 /* Serves the next request: 1 when one was taken (and answered, perhaps
  * with an Rlerror, or given back empty when it could not be read), 0 when
  * none is waiting, -1 when the queue is corrupt. */
-static int serve_one(struct virtio_9p *d, struct virtq *q)
+static int serve_one(void *dev, struct virtq *q)
 {
+	struct virtio_9p *d = dev;
 	struct virtq_chain *c = &d->chain;
 	int r = virtq_pop(q, d->mem, c);
 	ssize_t len = 0;
@@ -71,24 +72,11 @@ static int serve_one(struct virtio_9p *d, struct virtq *q)
 	return virtq_push(q, d->mem, c->head, len > 0 ? (uint32_t)len : 0) == 0 ? 1 : -1;
 }
 
-/* As virtio-blk: drain with the driver's kicks off, then on again and
- * drain whatever came in between (virtq_set_notify()). */
 static void queue_notify(void *dev, unsigned qi)
 {
 	struct virtio_9p *d = dev;
-	struct virtq *q = &d->transport->vq[qi];
-	int r;
 
-	do {
-		virtq_set_notify(q, d->mem, false);
-		while ((r = serve_one(d, q)) > 0)
-			;
-		if (r < 0) {
-			virtio_mmio_needs_reset(d->transport);
-			return;
-		}
-		virtio_mmio_used(d->transport, qi);
-	} while (virtq_set_notify(q, d->mem, true));
+	virtio_mmio_drain(d->transport, qi, serve_one, d);
 }
 
 const struct virtio_device_ops virtio_9p_ops = {

@@ -254,8 +254,9 @@ static uint8_t execute(struct virtio_blk *b, struct virtq_chain *c, struct reque
 
 /* Serves the next request: 1 when one was taken (and answered, perhaps
  * with an error), 0 when none is waiting, -1 when the queue is corrupt. */
-static int serve_one(struct virtio_blk *b, struct virtq *q)
+static int serve_one(void *dev, struct virtq *q)
 {
+	struct virtio_blk *b = dev;
 	struct virtq_chain *c = &b->chain;
 	struct request rq;
 	int r = virtq_pop(q, b->mem, c);
@@ -274,24 +275,11 @@ static int serve_one(struct virtio_blk *b, struct virtq *q)
 	return virtq_push(q, b->mem, c->head, rq.written) == 0 ? 1 : -1;
 }
 
-/* Drain with the driver's kicks off, then on again and drain whatever came
- * in between (the pattern virtq_set_notify() describes). */
 static void queue_notify(void *dev, unsigned qi)
 {
 	struct virtio_blk *b = dev;
-	struct virtq *q = &b->transport->vq[qi];
-	int r;
 
-	do {
-		virtq_set_notify(q, b->mem, false);
-		while ((r = serve_one(b, q)) > 0)
-			;
-		if (r < 0) {
-			virtio_mmio_needs_reset(b->transport);
-			return;
-		}
-		virtio_mmio_used(b->transport, qi);
-	} while (virtq_set_notify(q, b->mem, true));
+	virtio_mmio_drain(b->transport, qi, serve_one, b);
 }
 
 const struct virtio_device_ops virtio_blk_ops = {

@@ -318,3 +318,21 @@ int virtio_mmio_cmdline_param(char *buf, size_t n, uint64_t base, uint64_t size,
 	return snprintf(buf, n, "virtio_mmio.device=%lluK@0x%llx:%u", (unsigned long long)(size >> 10),
 			(unsigned long long)base, irq);
 }
+
+void virtio_mmio_drain(struct virtio_mmio *t, unsigned q, int (*serve)(void *dev, struct virtq *vq),
+		       void *dev)
+{
+	struct virtq *vq = &t->vq[q];
+	int r;
+
+	do {
+		virtq_set_notify(vq, t->mem, false);
+		while ((r = serve(dev, vq)) > 0)
+			;
+		if (r < 0) {
+			virtio_mmio_needs_reset(t);
+			return;
+		}
+		virtio_mmio_used(t, q);
+	} while (virtq_set_notify(vq, t->mem, true));
+}

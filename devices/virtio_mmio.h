@@ -88,6 +88,14 @@ void virtio_mmio_write(struct virtio_mmio *t, uint64_t offset, const void *data,
 /* The device put buffers in queue `q`'s used ring: interrupt the driver if
  * the queue's event suppression says so. */
 void virtio_mmio_used(struct virtio_mmio *t, unsigned q);
+/* Serves queue `q` until it is empty, with the driver's kicks off
+ * meanwhile and on again at the end, and whatever came in between served
+ * too (the pattern virtq_set_notify() describes); interrupts the driver as
+ * the used ring's event suppression says. serve() takes one chain: 1, or 0
+ * when none is waiting, or -1 when the queue is corrupt, which stops the
+ * device until the driver resets it. */
+void virtio_mmio_drain(struct virtio_mmio *t, unsigned q, int (*serve)(void *dev, struct virtq *vq),
+		       void *dev);
 /* The device changed its configuration space. */
 void virtio_mmio_config_changed(struct virtio_mmio *t);
 /* The device met something it cannot go on from (a corrupt queue): it
