@@ -13,6 +13,7 @@
 #include "src/sandbox.h"
 #include "src/supervisor.h"
 #include "src/term.h"
+#include "src/thread.h"
 #include "src/vcpu.h"
 #include "src/vm.h"
 
@@ -64,6 +65,25 @@ static void report_end(int status, const struct mr_config *cfg)
 		mr_info("the guest reset");
 }
 
+/* How a program's run shares the consoles: with a console= of the user's,
+ * the kernel's log and the program's stdout go there together, in order
+ * (for grep); without, stdout is the program's alone and the log is kept,
+ * shown on stderr with --kernel-log or -v, or when the run goes wrong. */
+static bool user_chose_console(const struct mr_config *cfg)
+{
+	return cmdline_has_param(cfg->append, "console");
+}
+
+static bool log_kept(const struct mr_config *cfg)
+{
+	return cfg->program_argc > 0 && !user_chose_console(cfg);
+}
+
+static bool log_hidden(const struct mr_config *cfg)
+{
+	return log_kept(cfg) && !cfg->kernel_log && !cfg->verbose;
+}
+
 /* Ends that the kernel's log explains, when a program's run kept it off
  * stdout: the init failed, KVM gave up, the guest reset or panicked. */
 static bool went_wrong(int status)
@@ -89,6 +109,7 @@ static int start_confined(struct vm *vm, const struct mr_config *cfg, struct sup
 	const struct sandbox_needs needs = { .file_server = cfg->nshares > 0 || cfg->program_argc > 0 };
 	int r = sandbox_drop_privileges(&needs);
 
+	thread_kick_init(); /* before the threads it will end */
 	if (!r)
 		r = arch_devices_start(vm);
 	if (!r)
@@ -129,7 +150,7 @@ static int run(struct vm *vm, const struct mr_config *cfg)
 	vcpus_report_exits(vm);
 	int status = exit_status(vm, &o, console_saw_panic(&vm->console));
 	report_end(status, cfg);
-	if (vm->console.keep && vm->console.copy_fd < 0 && went_wrong(status))
+	if (log_hidden(cfg) && went_wrong(status))
 		console_show_kept(&vm->console, STDERR_FILENO);
 	if (arch_console_unused(vm))
 		mr_warn("console=hvc0: the guest never wrote to hvc0, so its messages went "
@@ -151,25 +172,6 @@ static char *compose_cmdline(const char *user, bool quiet)
 
 	free(with_machine);
 	return all;
-}
-
-/* How a program's run shares the consoles: with a console= of the user's,
- * the kernel's log and the program's stdout go there together, in order
- * (for grep); without, stdout is the program's alone and the log is kept,
- * shown on stderr with --kernel-log or -v, or when the run goes wrong. */
-static bool user_chose_console(const struct mr_config *cfg)
-{
-	return cmdline_has_param(cfg->append, "console");
-}
-
-static bool log_kept(const struct mr_config *cfg)
-{
-	return cfg->program_argc > 0 && !user_chose_console(cfg);
-}
-
-static bool log_hidden(const struct mr_config *cfg)
-{
-	return log_kept(cfg) && !cfg->kernel_log && !cfg->verbose;
 }
 
 static int check_program_options(const struct mr_config *cfg)

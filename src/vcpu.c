@@ -6,13 +6,11 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "src/log.h"
 #include "src/arch.h"
 #include "src/thread.h"
-
 
 enum { EXIT_CONTINUE, EXIT_STOP };
 typedef int exit_handler(struct vcpu *v);
@@ -165,7 +163,6 @@ int vcpus_create(struct vm *vm, unsigned ncpus)
 
 int vcpus_start(struct vm *vm)
 {
-	thread_kick_init();
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		int r = pthread_create(&vm->vcpus[i].thread, NULL, vcpu_thread, &vm->vcpus[i]);
 		if (r) {

@@ -172,7 +172,6 @@ int arch_devices_start(struct vm *vm)
 {
 	struct arch_vm *a = vm->arch;
 
-	thread_kick_init();
 	for (unsigned i = 0; i < a->nvirtio; i++) {
 		struct pc_virtio *v = &a->virtio[i];
 		int r = pthread_create(&v->io_thread, NULL, serve_queues, v);
