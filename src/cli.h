@@ -24,6 +24,16 @@ struct mr_share {
 	bool read_only;
 };
 
+#define MR_MAX_PROFILES 16
+
+/* -p NAME|PATH, as found on the search path (src/profile.c). Its parts are
+ * optional: DIR/options, DIR/host (run on the host), DIR/guest (run in the
+ * guest before the program), DIR/files/ (placed into the guest's root). */
+struct mr_profile {
+	char name[64];          /* the directory's base name */
+	char dir[4096];         /* absolute */
+};
+
 struct mr_config {
 	const char *kernel;
 	const char *initrd;     /* NULL: none */
@@ -46,6 +56,8 @@ struct mr_config {
 	unsigned nrw;
 	const char *modules_dir;      /* --modules DIR; NULL: /lib/modules/RELEASE */
 	bool kernel_log;              /* --kernel-log */
+	struct mr_profile profiles[MR_MAX_PROFILES];  /* in the order given */
+	unsigned nprofiles;
 };
 
 #define MR_DEFAULT_MEM   (1024ULL << 20)
