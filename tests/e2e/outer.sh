@@ -218,9 +218,11 @@ cached_initramfs() {
 	if [[ ! -s $out ]]; then
 		outer_log "building the $name initramfs $out"
 		build_initramfs "$kver" "$kroot" "$out" "$init" "$@" || return 1
-		# Earlier versions' are of no more use.
-		find "${out%/*}" -maxdepth 1 -name "e2e-$name-*.cpio.gz" ! -name "${out##*/}" -delete
 	fi
+	# Other versions' unused for two days go: not sooner, as another
+	# checkout's run may be using its own right now.
+	touch "$out"
+	find "${out%/*}" -maxdepth 1 -name "e2e-$name-*.cpio.gz" ! -name "${out##*/}" -mtime +1 -delete
 	printf '%s\n' "$out"
 }
 
