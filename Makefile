@@ -53,6 +53,16 @@ $(BUILD)/boot/init_image.o: boot/init_image.S $(BUILD)/init/microrun-init
 	$(call say,AS,$<)
 	$(Q)$(CC) -c -DINIT_BINARY='"$(BUILD)/init/microrun-init"' -o $@ $<
 
+# Where profiles are found (src/profile.h): the installed built-ins, and
+# this checkout's profiles/ for a binary run from inside it. The stamp
+# rebuilds profile.o when PREFIX changes.
+PROFILE_DIR := $(PREFIX)/share/microrun/profiles
+$(BUILD)/src/profile.o: ALL_CFLAGS += -DMR_PROFILE_DIR='"$(PROFILE_DIR)"' -DMR_SOURCE_DIR='"$(CURDIR)"'
+$(BUILD)/src/profile.o: $(BUILD)/prefix.stamp
+$(BUILD)/prefix.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(PROFILE_DIR) $(CURDIR)' | cmp -s - $@ || echo '$(PROFILE_DIR) $(CURDIR)' > $@
+
 $(BUILD)/libmicrorun.a: $(LIB_OBJS)
 	$(call say,AR,$@)
 	$(Q)$(AR) rcs $@ $^
@@ -136,10 +146,16 @@ deps:
 install: $(BUILD)/microrun
 	install -D -m 755 $(BUILD)/microrun $(DESTDIR)$(PREFIX)/bin/microrun
 	install -D -m 644 man/microrun.1 $(DESTDIR)$(PREFIX)/share/man/man1/microrun.1
+	for f in $$(cd profiles && find . -type f); do \
+		mode=644; [ -x "profiles/$$f" ] && mode=755; \
+		install -D -m $$mode "profiles/$$f" "$(DESTDIR)$(PROFILE_DIR)/$$f" || exit 1; \
+	done
 
 clean:
 	rm -rf build
 
-.PHONY: all check check-plain check-asan e2e check-init bench bench-e2e bench-devices demo deps install clean guests
+FORCE:
+
+.PHONY: FORCE all check check-plain check-asan e2e check-init bench bench-e2e bench-devices demo deps install clean guests
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

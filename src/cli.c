@@ -4,12 +4,14 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "src/guest_env.h"
 #include "src/log.h"
+#include "src/profile.h"
 
 static const char usage_text[] =
 	"Usage: microrun -k KERNEL [options] [--] [program [args...]]\n"
@@ -17,8 +19,9 @@ static const char usage_text[] =
 	"\n"
 	"  -k, --kernel FILE    bzImage or ELF vmlinux to boot (required)\n"
 	"  -i, --initrd FILE    initial ramdisk\n"
-	"  -a, --append TEXT    kernel command line; panic=-1 console=ttyS0 pci=off\n"
-	"                       reboot=k come first unless TEXT sets them\n"
+	"  -a, --append TEXT    kernel command line (repeatable: joined with spaces);\n"
+	"                       panic=-1 console=ttyS0 pci=off reboot=k come first\n"
+	"                       unless TEXT sets them\n"
 	"  -m, --memory SIZE    guest RAM, e.g. 512M or 2G (default 1G)\n"
 	"  -d, --disk FILE[,ro][,serial=ID]\n"
 	"                       a virtio-blk disk backed by FILE (repeatable)\n"
@@ -29,6 +32,11 @@ static const char usage_text[] =
 	"      --timeout SEC    end the VM after SEC seconds (exit status 124)\n"
 	"  -v, --verbose        report the VM's set-up and exits on stderr\n"
 	"      --no-seccomp     run without the seccomp sandbox (for debugging)\n"
+	"  -p, --profile NAME|DIR\n"
+	"                       apply a profile: its options (before the command\n"
+	"                       line's), its host step, its guest step and files\n"
+	"                       (repeatable, in order; a value with '/' is a directory)\n"
+	"      --list-profiles  list the profiles on the search path and exit\n"
 	"  -h, --help           show this help\n"
 	"  -V, --version        show the version\n"
 	"\n"
@@ -42,12 +50,15 @@ static const char usage_text[] =
 	"                       names a console=)\n"
 	"\n"
 	"Exit status: the program's own; 0 guest powered off, 1 microrun failed,\n"
-	"2 bad usage, 120 the guest's init failed, 121 vCPU failed, 122 guest\n"
+	"2 bad usage, 118 a profile's host step failed, 120 the guest's init failed, 121 vCPU failed, 122 guest\n"
 	"reset, 123 guest panic, 124 timeout, 125 forbidden system call\n"
 	"(seccomp), 126/127 program not executable/not found, 128+N ended by\n"
 	"signal N. See microrun(1).\n";
 
-enum { OPT_TIMEOUT = 256, OPT_NO_SECCOMP, OPT_9P, OPT_RW, OPT_MODULES, OPT_KERNEL_LOG };
+enum {
+	OPT_TIMEOUT = 256, OPT_NO_SECCOMP, OPT_9P, OPT_RW, OPT_MODULES, OPT_KERNEL_LOG,
+	OPT_LIST_PROFILES,
+};
 
 static const struct option long_options[] = {
 	{ "kernel", required_argument, NULL, 'k' },
@@ -62,6 +73,8 @@ static const struct option long_options[] = {
 	{ "rw", required_argument, NULL, OPT_RW },
 	{ "modules", required_argument, NULL, OPT_MODULES },
 	{ "kernel-log", no_argument, NULL, OPT_KERNEL_LOG },
+	{ "profile", required_argument, NULL, 'p' },
+	{ "list-profiles", no_argument, NULL, OPT_LIST_PROFILES },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
 	{ "help", no_argument, NULL, 'h' },
@@ -221,9 +234,25 @@ int cli_parse_share(const char *text, struct mr_share *share)
 	return parse_path_options(text, share->path, sizeof(share->path), share_option, share);
 }
 
+/* Where the words being parsed come from, as "FILE:LINE: " for a line of
+ * a profile's options; "" for the command line. */
+static const char *source = "";
+
+static void usage_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void usage_err(const char *fmt, ...)
+{
+	char msg[900];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	mr_err("%s%s", source, msg);
+}
+
 static enum cli_outcome bad_value(const char *option, const char *value, const char *hint)
 {
-	mr_err("%s: invalid value '%s' (%s)", option, value, hint);
+	usage_err("%s: invalid value '%s' (%s)", option, value, hint);
 	return CLI_BAD_USAGE;
 }
 
@@ -243,7 +272,7 @@ static enum cli_outcome apply_program_option(int opt, const char *name, const ch
 	switch (opt) {
 	case 'e':
 		if (cfg->nenv == MR_MAX_ENV) {
-			mr_err("%s: at most %d variables", name, MR_MAX_ENV);
+			usage_err("%s: at most %d variables", name, MR_MAX_ENV);
 			return CLI_BAD_USAGE;
 		}
 		if (guest_env_check(arg))
@@ -252,7 +281,7 @@ static enum cli_outcome apply_program_option(int opt, const char *name, const ch
 		return CLI_RUN;
 	case OPT_RW:
 		if (cfg->nrw == MR_MAX_DISKS) {
-			mr_err("%s: at most %d directories", name, MR_MAX_DISKS);
+			usage_err("%s: at most %d directories", name, MR_MAX_DISKS);
 			return CLI_BAD_USAGE;
 		}
 		if (arg[0] != '/' || arg[1] == '\0')
@@ -265,6 +294,37 @@ static enum cli_outcome apply_program_option(int opt, const char *name, const ch
 	}
 }
 
+/* Each -a adds its words after the earlier ones: the kernel takes the
+ * last setting of a parameter, so a later -a overrides an earlier one. */
+static enum cli_outcome add_append(struct mr_config *cfg, const char *name, const char *arg)
+{
+	size_t used = strlen(cfg->append_text), len = strlen(arg);
+
+	if (len == 0)
+		return CLI_RUN;
+	if (used + 1 + len >= sizeof(cfg->append_text)) {
+		usage_err("%s: the kernel command line would exceed %zu bytes", name,
+			  sizeof(cfg->append_text) - 1);
+		return CLI_BAD_USAGE;
+	}
+	snprintf(cfg->append_text + used, sizeof(cfg->append_text) - used, "%s%s",
+		 used ? " " : "", arg);
+	cfg->append = cfg->append_text;
+	return CLI_RUN;
+}
+
+static enum cli_outcome add_profile(struct mr_config *cfg, const char *name, const char *arg)
+{
+	if (cfg->nprofiles == MR_MAX_PROFILES) {
+		usage_err("%s: at most %d profiles", name, MR_MAX_PROFILES);
+		return CLI_BAD_USAGE;
+	}
+	if (profile_find(arg, &cfg->profiles[cfg->nprofiles]))
+		return CLI_BAD_USAGE;
+	cfg->nprofiles++;
+	return CLI_RUN;
+}
+
 /* `name` is the option as the user typed it, e.g. "-m" or "--memory". */
 static enum cli_outcome apply_option(int opt, const char *name, const char *arg,
 				     struct mr_config *cfg)
@@ -272,7 +332,7 @@ static enum cli_outcome apply_option(int opt, const char *name, const char *arg,
 	switch (opt) {
 	case 'k': cfg->kernel = arg; return CLI_RUN;
 	case 'i': cfg->initrd = arg; return CLI_RUN;
-	case 'a': cfg->append = arg; return CLI_RUN;
+	case 'a': return add_append(cfg, name, arg);
 	case 'v': cfg->verbose++; return CLI_RUN;
 	case OPT_NO_SECCOMP: cfg->no_seccomp = true; return CLI_RUN;
 	case 'm':
@@ -289,7 +349,7 @@ static enum cli_outcome apply_option(int opt, const char *name, const char *arg,
 		return CLI_RUN;
 	case 'd':
 		if (cfg->ndisks == MR_MAX_DISKS) {
-			mr_err("%s: at most %d disks", name, MR_MAX_DISKS);
+			usage_err("%s: at most %d disks", name, MR_MAX_DISKS);
 			return CLI_BAD_USAGE;
 		}
 		if (cli_parse_disk(arg, &cfg->disks[cfg->ndisks]))
@@ -298,7 +358,7 @@ static enum cli_outcome apply_option(int opt, const char *name, const char *arg,
 		return CLI_RUN;
 	case OPT_9P:
 		if (cfg->ndisks + cfg->nshares >= MR_MAX_DISKS) {
-			mr_err("%s: at most %d devices, -d disks and --9p exports together", name,
+			usage_err("%s: at most %d devices, -d disks and --9p exports together", name,
 			       MR_MAX_DISKS);
 			return CLI_BAD_USAGE;
 		}
@@ -306,6 +366,8 @@ static enum cli_outcome apply_option(int opt, const char *name, const char *arg,
 			return bad_value(name, arg, "DIR[,tag=TAG][,ro]");
 		cfg->nshares++;
 		return CLI_RUN;
+	case 'p': return add_profile(cfg, name, arg);
+	case OPT_LIST_PROFILES: profile_list(stdout); return CLI_DONE;
 	case 'h': fputs(usage_text, stdout); return CLI_DONE;
 	case 'V': printf("microrun %s\n", MR_VERSION); return CLI_DONE;
 	default: return apply_program_option(opt, name, arg, cfg);
@@ -319,11 +381,11 @@ static enum cli_outcome report_bad_option(char **argv, int opt)
 	const char *typed = argv[optind - 1];
 
 	if (opt == ':')
-		mr_err("option '%s' needs a value (see microrun --help)", typed);
+		usage_err("option '%s' needs a value (see microrun --help)", typed);
 	else if (optopt && strncmp(typed, "--", 2) != 0)
-		mr_err("unknown option '-%c' (see microrun --help)", optopt);
+		usage_err("unknown option '-%c' (see microrun --help)", optopt);
 	else
-		mr_err("unknown option '%s' (see microrun --help)", typed);
+		usage_err("unknown option '%s' (see microrun --help)", typed);
 	return CLI_BAD_USAGE;
 }
 
@@ -336,7 +398,16 @@ static void set_defaults(struct mr_config *cfg)
 	};
 }
 
-enum cli_outcome cli_parse(int argc, char **argv, struct mr_config *cfg)
+/* Options that make sense only once, typed by the user. */
+static bool command_line_only(int opt)
+{
+	return opt == 'p' || opt == OPT_LIST_PROFILES || opt == 'h' || opt == 'V';
+}
+
+/* Applies the options of argv[1..] to cfg, up to the first non-option,
+ * whose index goes to *first; `line`: argv is one line of a profile's
+ * options, where some options have no place. */
+static enum cli_outcome parse(int argc, char **argv, struct mr_config *cfg, bool line, int *first)
 {
 	int opt, longindex = -1;
 	char shortname[3] = "-?";
@@ -345,23 +416,65 @@ enum cli_outcome cli_parse(int argc, char **argv, struct mr_config *cfg)
 	optind = 0; /* full re-initialisation, so tests can parse repeatedly */
 	opterr = 0;
 	/* '+': stop at the first non-option; the rest belongs to the program. */
-	while ((opt = getopt_long(argc, argv, "+:k:i:a:m:c:d:e:vhV", long_options, &longindex)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:k:i:a:m:c:d:e:p:vhV", long_options, &longindex)) != -1) {
 		if (opt == '?' || opt == ':')
 			return report_bad_option(argv, opt);
 		char longname[32];
 		shortname[1] = (char)opt;
 		if (longindex >= 0)
 			snprintf(longname, sizeof(longname), "--%s", long_options[longindex].name);
-		enum cli_outcome r = apply_option(opt, longindex >= 0 ? longname : shortname, optarg, cfg);
+		const char *name = longindex >= 0 ? longname : shortname;
+		if (line && command_line_only(opt)) {
+			usage_err("%s belongs on the command line, not in a profile", name);
+			return CLI_BAD_USAGE;
+		}
+		enum cli_outcome r = apply_option(opt, name, optarg, cfg);
 		if (r != CLI_RUN)
 			return r;
 		longindex = -1;
 	}
-	cfg->program = argv + optind;
-	cfg->program_argc = argc - optind;
-	if (!cfg->kernel) {
+	*first = optind;
+	return CLI_RUN;
+}
+
+enum cli_outcome cli_parse_partial(int argc, char **argv, struct mr_config *cfg)
+{
+	int first = argc;
+	enum cli_outcome r = parse(argc, argv, cfg, false, &first);
+
+	cfg->program = argv + first;
+	cfg->program_argc = argc - first;
+	return r;
+}
+
+enum cli_outcome cli_parse(int argc, char **argv, struct mr_config *cfg)
+{
+	enum cli_outcome r = cli_parse_partial(argc, argv, cfg);
+
+	if (r == CLI_RUN && !cfg->kernel) {
 		mr_err("no kernel given: use -k FILE (see microrun --help)");
 		return CLI_BAD_USAGE;
 	}
-	return CLI_RUN;
+	return r;
+}
+
+int cli_check_line(int argc, char **argv, const char *where)
+{
+	static struct mr_config scratch;
+	char prefix[PATH_MAX + 80];
+	int first = argc;
+
+	snprintf(prefix, sizeof(prefix), "%s: ", where);
+	source = prefix;
+	enum cli_outcome r = parse(argc, argv, &scratch, true, &first);
+	if (r == CLI_RUN && (first < argc || strcmp(argv[1], "--") == 0)) {
+		if (first == 1 || strcmp(argv[1], "--") == 0)
+			usage_err("'%s' is not an option (one option a line, with its value: "
+				  "-m 2G)", argv[1]);
+		else
+			usage_err("%s takes no value", argv[1]);
+		r = CLI_BAD_USAGE;
+	}
+	source = "";
+	return r == CLI_RUN ? 0 : -EINVAL;
 }

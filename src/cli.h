@@ -37,7 +37,9 @@ struct mr_profile {
 struct mr_config {
 	const char *kernel;
 	const char *initrd;     /* NULL: none */
-	const char *append;     /* user's kernel command line, "" if none */
+	const char *append;     /* user's kernel command line, "" if none: every -a,
+				 * in order, joined by spaces (in append_text) */
+	char append_text[4096];
 	uint64_t mem_bytes;
 	unsigned ncpus;
 	uint64_t timeout_ms;    /* 0: no timeout */
@@ -70,9 +72,21 @@ enum cli_outcome {
 	CLI_RUN,        /* config filled in: go */
 	CLI_DONE,       /* --help or --version printed */
 	CLI_BAD_USAGE,  /* message printed on stderr */
+	/* Only from profile_merge_parse(), messages printed: */
+	CLI_PROFILE_FAILED,  /* a profile's host step failed */
+	CLI_ERROR,           /* microrun could not run a host step */
 };
 
+/* The whole command line, a kernel required. */
 enum cli_outcome cli_parse(int argc, char **argv, struct mr_config *cfg);
+/* The same without requiring a kernel: for the first look at a command
+ * line whose profiles may name one (src/profile_merge.c). */
+enum cli_outcome cli_parse_partial(int argc, char **argv, struct mr_config *cfg);
+/* One line of a profile's options, as words argv[1..argc-1] (argv[0] any
+ * name): exactly one option, with its value if it takes one, valid, and
+ * not one that belongs on the command line only (-p, --list-profiles, -h,
+ * -V). 0, or -EINVAL with a message on stderr starting "WHERE: ". */
+int cli_check_line(int argc, char **argv, const char *where) __attribute__((warn_unused_result));
 
 /* "512M", "2G", "1048576K", "1T"; a bare number means MiB, as in QEMU's -m. */
 int cli_parse_size(const char *text, uint64_t *bytes) __attribute__((warn_unused_result));

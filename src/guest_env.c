@@ -39,7 +39,7 @@ static const char *host_value(char *const *host_env, const char *name)
 	return NULL;
 }
 
-static void add(const char **env, unsigned *n, const char *entry)
+void guest_env_add(const char **env, unsigned *n, const char *entry)
 {
 	size_t len = (size_t)(strchr(entry, '=') - entry);
 
@@ -67,9 +67,9 @@ int guest_env_build(char *const *host_env, const char *const *assign, unsigned n
 	for (unsigned i = 0; i < npassed; i++) {
 		const char *e = host_value(host_env, passed[i]);
 		if (e)
-			add(*env, n, e);
+			guest_env_add(*env, n, e);
 	}
 	for (unsigned i = 0; i < nassign; i++)
-		add(*env, n, assign[i]);
+		guest_env_add(*env, n, assign[i]);
 	return 0;
 }

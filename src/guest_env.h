@@ -18,4 +18,9 @@ int guest_env_check(const char *s) __attribute__((warn_unused_result));
 int guest_env_build(char *const *host_env, const char *const *assign, unsigned nassign,
 		    const char ***env, unsigned *n) __attribute__((warn_unused_result));
 
+/* Appends NAME=VALUE `entry` to the *n entries of `env`, or replaces the
+ * one of the same name in place; env has room for one more. Also makes the
+ * environment of a profile's host step (src/profile_host.c). */
+void guest_env_add(const char **env, unsigned *n, const char *entry);
+
 #endif

@@ -9,6 +9,8 @@
 #include "src/cmdline.h"
 #include "src/exit_status.h"
 #include "src/log.h"
+#include "src/profile_host.h"
+#include "src/profile_merge.h"
 #include "src/program.h"
 #include "src/sandbox.h"
 #include "src/supervisor.h"
@@ -205,6 +207,9 @@ static int boot_and_run(const struct mr_config *cfg, const char *cmdline, struct
 	int status = MR_EXIT_ERROR;
 
 	if (vm_create(&vm, &params) == 0) {
+		/* Every file the VM needs from it is open: nothing is left to
+		 * clean up should microrun be killed from here on. */
+		profile_scratch_remove();
 		if (log_kept(cfg))
 			console_keep(&vm.console, log_hidden(cfg) ? -1 : STDERR_FILENO);
 		status = run(&vm, cfg);
@@ -213,28 +218,50 @@ static int boot_and_run(const struct mr_config *cfg, const char *cmdline, struct
 	return status;
 }
 
-int main(int argc, char **argv)
+static int run_configured(struct mr_config *cfg)
 {
 	static struct program prog;
-	struct mr_config cfg;
 
-	switch (cli_parse(argc, argv, &cfg)) {
-	case CLI_DONE: return MR_EXIT_OK;
-	case CLI_BAD_USAGE: return MR_EXIT_USAGE;
-	case CLI_RUN: break;
-	}
-	mr_verbose = cfg.verbose;
-	if (check_program_options(&cfg))
+	mr_verbose = cfg->verbose;
+	if (check_program_options(cfg))
 		return MR_EXIT_USAGE;
-	char *cmdline = compose_cmdline(cfg.append, log_hidden(&cfg));
-	if (!cmdline || supervisor_block_signals())
+	char *cmdline = compose_cmdline(cfg->append, log_hidden(cfg));
+	if (!cmdline)
 		return MR_EXIT_ERROR;
 	mr_info("command line: %s", cmdline);
 	int status = MR_EXIT_ERROR;
-	if (cfg.program_argc == 0 || program_prepare(&prog, &cfg, user_chose_console(&cfg)) == 0)
-		status = boot_and_run(&cfg, cmdline, &prog);
-	if (cfg.program_argc > 0)
+	if (cfg->program_argc == 0 || program_prepare(&prog, cfg, user_chose_console(cfg)) == 0)
+		status = boot_and_run(cfg, cmdline, &prog);
+	if (cfg->program_argc > 0)
 		program_release(&prog);
 	free(cmdline);
+	return status;
+}
+
+static int parse_and_run(int argc, char **argv, struct arglist *args)
+{
+	static struct mr_config cfg;
+
+	switch (profile_merge_parse(argc, argv, &cfg, args)) {
+	case CLI_DONE: return MR_EXIT_OK;
+	case CLI_BAD_USAGE: return MR_EXIT_USAGE;
+	case CLI_PROFILE_FAILED: return MR_EXIT_PROFILE_FAILED;
+	case CLI_ERROR: return MR_EXIT_ERROR;
+	case CLI_RUN: break;
+	}
+	return run_configured(&cfg);
+}
+
+int main(int argc, char **argv)
+{
+	struct arglist args = { 0 };
+
+	/* Blocked from the start: a Ctrl-C while a profile's host step runs
+	 * ends the step, and microrun then removes the scratch directory. */
+	if (supervisor_block_signals())
+		return MR_EXIT_ERROR;
+	int status = parse_and_run(argc, argv, &args);
+	profile_scratch_remove();
+	arglist_free(&args);
 	return status;
 }

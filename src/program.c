@@ -181,6 +181,9 @@ int program_prepare(struct program *p, const struct mr_config *cfg, bool stdout_
 	p->nshares = cfg->nshares;
 	int r = linux_kernel_release(cfg->kernel, p->release);
 
+	if (r == -ENODATA)
+		mr_err("kernel %s names no release (its version), so its modules cannot be found",
+		       cfg->kernel);
 	if (!r)
 		r = prepare_host_view(p, cfg);
 	if (!r)

@@ -1,0 +1,47 @@
+/* A profile's host step: DIR/host, an executable run on the host before
+ * the VM is made, to prepare what the profile needs (disk images, say) in
+ * the run's scratch directory. Anything it prints on stdout is read as
+ * more options, in the syntax of DIR/options (src/profile.h).
+ *
+ * Its environment: microrun's own, the -e NAME=VALUE pairs known so far,
+ * and MICRORUN_SCRATCH (the scratch directory, shared by every profile of
+ * the run), MICRORUN_KERNEL (the kernel, an absolute path),
+ * MICRORUN_KERNEL_RELEASE (its release, "" if it names none),
+ * MICRORUN_PROFILE (the profile's name) and MICRORUN_PROFILE_DIR (its
+ * directory). It runs in microrun's current directory, with stdin on
+ * /dev/null and stderr on microrun's.
+ *
+ * The scratch directory is made, under $TMPDIR (or /tmp), when the first
+ * host step runs, and removed once the VM is built (a disk's file stays
+ * usable through its open descriptor), or on microrun's way out if the run
+ * ends before. */
+#ifndef MR_PROFILE_HOST_H
+#define MR_PROFILE_HOST_H
+
+#include <stdbool.h>
+
+#include "src/arglist.h"
+#include "src/cli.h"
+
+enum host_result {
+	HOST_OK,        /* it ran and exited 0, or there is no DIR/host */
+	HOST_FAILED,    /* the step failed, or printed what is no option: reported */
+	HOST_ERROR,     /* microrun could not run it: reported */
+};
+
+bool profile_has_host(const struct mr_profile *p);
+
+/* Runs p's host step with cfg's kernel and -e pairs; the options it
+ * printed are appended to `out`. */
+enum host_result profile_run_host(const struct mr_profile *p, const struct mr_config *cfg,
+				  struct arglist *out);
+
+/* Whether `path` lies in the scratch directory (which exists): what must
+ * not be a --9p, --rw or --modules directory, gone before the guest runs. */
+bool profile_in_scratch(const char *path);
+
+/* Removes the scratch directory and everything in it, symlinks as links;
+ * nothing if there is none. Safe to call again. */
+void profile_scratch_remove(void);
+
+#endif
