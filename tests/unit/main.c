@@ -43,6 +43,7 @@ int main(void)
 		p9_confine_suite,
 		virtio_9p_suite,
 		virtio_console_suite,
+		profile_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
 

@@ -39,5 +39,6 @@ Suite *p9_ops_suite(void);
 Suite *p9_confine_suite(void);
 Suite *virtio_9p_suite(void);
 Suite *virtio_console_suite(void);
+Suite *profile_suite(void);
 
 #endif
