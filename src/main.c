@@ -242,7 +242,12 @@ static int parse_and_run(int argc, char **argv, struct arglist *args)
 {
 	static struct mr_config cfg;
 
-	switch (profile_merge_parse(argc, argv, &cfg, args)) {
+	enum cli_outcome parsed = profile_merge_parse(argc, argv, &cfg, args);
+	int sig = supervisor_pending_signal();
+
+	if (sig && parsed != CLI_DONE)
+		return MR_EXIT_SIGNAL_BASE + sig; /* e.g. Ctrl-C during a host step */
+	switch (parsed) {
 	case CLI_DONE: return MR_EXIT_OK;
 	case CLI_BAD_USAGE: return MR_EXIT_USAGE;
 	case CLI_PROFILE_FAILED: return MR_EXIT_PROFILE_FAILED;

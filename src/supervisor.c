@@ -45,6 +45,18 @@ void supervisor_unblock_signals(void)
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
+int supervisor_pending_signal(void)
+{
+	sigset_t pending;
+
+	if (sigpending(&pending))
+		return 0;
+	for (size_t i = 0; i < sizeof(ending_signals) / sizeof(ending_signals[0]); i++)
+		if (sigismember(&pending, ending_signals[i]))
+			return ending_signals[i];
+	return 0;
+}
+
 /* Host input waiting for room in the guest's console. */
 struct input {
 	uint8_t buf[256];

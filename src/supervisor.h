@@ -22,6 +22,10 @@ int supervisor_block_signals(void) __attribute__((warn_unused_result));
  * a last blocking write to stdout that must stay interruptible. */
 void supervisor_unblock_signals(void);
 
+/* An ending signal that arrived while blocked (before the VM runs, e.g.
+ * a Ctrl-C during a profile's host step), or 0. */
+int supervisor_pending_signal(void);
+
 /* The signalfd of the ending signals and the --timeout timer (0: none),
  * made before the sandbox forbids making them. */
 struct supervisor {

@@ -161,6 +161,11 @@ START_TEST(test_append_short_and_long)
 	ck_assert_str_eq(cfg.append, "console=hvc0 quiet");
 	ck_assert_int_eq(PARSE_K("--append", "init=/bin/sh"), CLI_RUN);
 	ck_assert_str_eq(cfg.append, "init=/bin/sh");
+	/* Repeated, each adds its words: the kernel takes a parameter's last
+	 * setting, so a later -a still overrides an earlier one. */
+	ck_assert_int_eq(PARSE_K("-a", "quiet loglevel=3", "-a", "", "--append", "loglevel=7"),
+			 CLI_RUN);
+	ck_assert_str_eq(cfg.append, "quiet loglevel=3 loglevel=7");
 	assert_silent();
 }
 END_TEST
