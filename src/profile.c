@@ -199,7 +199,7 @@ static int line_words(const char *line, size_t len, struct arglist *words)
 {
 	while (len && (line[len - 1] == ' ' || line[len - 1] == '\t' || line[len - 1] == '\r'))
 		len--;
-	size_t first = strcspn(line, " \t");
+	size_t first = strcspn(line, " \t"); /* may run on past the line's end */
 	if (first > len)
 		first = len;
 	bool whole = strncmp(line, "--", 2) == 0 && memchr(line, '=', first);
@@ -233,9 +233,9 @@ int profile_parse_options(const char *text, const char *where, struct arglist *o
 		size_t len = strcspn(line, "\n");
 		const char *next = line + len + (line[len] == '\n');
 		lineno++;
-		size_t skip = strspn(line, " \t\r");
+		size_t skip = strspn(line, " \t\r"); /* stops at the '\n' */
 		line += skip;
-		len -= skip < len ? skip : len;
+		len -= skip;
 		if (len && *line != '#') {
 			int r = parse_line(line, len, where, lineno, out);
 			if (r)
@@ -274,15 +274,11 @@ int profile_read_options(const struct mr_profile *p, struct arglist *out)
 	char path[PATH_MAX], *text = NULL;
 	int r = join(path, p->dir, "options") ? read_text(path, &text) : -ENAMETOOLONG;
 
-	if (r == -ENOENT) {
-		free(text);
-		return 0;
-	}
-	if (r)
+	if (!r)
+		r = profile_parse_options(text, path, out);
+	else if (r != -ENOENT) /* no options file: nothing to add */
 		mr_err("profile '%s': cannot read %s: %s", p->name, path,
 		       r == -EINVAL ? "it holds a NUL byte" : strerror(-r));
-	else
-		r = profile_parse_options(text, path, out);
 	free(text);
-	return r;
+	return r == -ENOENT ? 0 : r;
 }
