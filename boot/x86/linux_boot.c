@@ -203,7 +203,8 @@ static int make_initrd(struct guest_mem *m, const struct initrd_source *src,
 	return r;
 }
 
-/* The release from the image's own header or banner. */
+/* The release from the image's own header or banner; -ENODATA if a
+ * valid image names none. */
 static int read_release(const struct file_view *f, const char *path, char release[KVER_MAX])
 {
 	struct elf_kernel ek;
@@ -211,10 +212,10 @@ static int read_release(const struct file_view *f, const char *path, char releas
 
 	if (elf_detect(f->data, f->size))
 		return elf_parse(f->data, f->size, EM_X86_64, HIGH_MEM_START, UINT64_MAX, path, &ek) ?:
-		       kver_from_elf(f->data, f->size, &ek, release);
+		       (kver_from_elf(f->data, f->size, &ek, release) ? -ENODATA : 0);
 	if (bzimage_detect(f->data, f->size))
 		return bzimage_parse(f->data, f->size, path, &bz) ?:
-		       kver_from_setup_header(f->data, f->size, &bz.hdr, release);
+		       (kver_from_setup_header(f->data, f->size, &bz.hdr, release) ? -ENODATA : 0);
 	mr_err("%s is not a Linux kernel: neither an ELF vmlinux nor a bzImage", path);
 	return -EINVAL;
 }
@@ -226,9 +227,8 @@ int linux_kernel_release(const char *path, char release[KVER_MAX])
 
 	if (!r)
 		r = map_file(path, &f);
-	if (!r && (r = read_release(&f, path, release)) != 0)
-		mr_err("kernel %s names no release (its version), so its modules cannot be found",
-		       path);
+	if (!r)
+		r = read_release(&f, path, release);
 	close_file(&f);
 	return r;
 }

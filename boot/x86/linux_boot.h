@@ -27,7 +27,9 @@ int initrd_place(uint64_t size, uint64_t ram_end, const struct kernel_image *k, 
 	__attribute__((warn_unused_result));
 
 /* The release the kernel image at `path` names ("6.1.0-57-amd64"), read
- * without loading it; -EINVAL, reported, if it names none. */
+ * without loading it: -ENODATA, unreported, if it is an image microrun
+ * can boot that names none; other errors (no such file, not a kernel)
+ * are reported. */
 int linux_kernel_release(const char *path, char release[KVER_MAX]) __attribute__((warn_unused_result));
 
 int linux_boot_setup(struct guest_mem *m, const struct linux_boot_args *a, struct boot_entry *e)
