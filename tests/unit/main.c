@@ -43,6 +43,9 @@ int main(void)
 		p9_confine_suite,
 		virtio_9p_suite,
 		virtio_console_suite,
+		run_mode_suite,
+		escape_suite,
+		term_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
 
