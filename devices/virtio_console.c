@@ -145,9 +145,13 @@ static size_t build_message(const struct virtio_console *c, unsigned id, unsigne
 		memcpy(out + CTRL_LEN, p->name, extra);
 		break;
 	case PEND_RESIZE: {
-		/* The spec has cols before rows; Linux's driver (the client)
-		 * reads rows first, as QEMU's sends them. */
-		uint16_t size[2] = { c->config.rows, c->config.cols };
+		/* Cols before rows, as the spec has them (5.3.6.2). Linux
+		 * read rows first until "virtio_console: fix order of fields
+		 * cols and rows" (2025), which stable kernels took, Debian's
+		 * 6.1.0-57 among them (the e2e shell case checks `stty size`
+		 * there); upstream reverted it later in 2025. Kernels without
+		 * the fix, or with the revert, see the two swapped. */
+		uint16_t size[2] = { c->config.cols, c->config.rows };
 		m.event = VIRTIO_CONSOLE_RESIZE;
 		m.value = 0;
 		extra = sizeof(size);

@@ -340,8 +340,8 @@ static void expect_resize(unsigned i, uint16_t cols, uint16_t rows)
 {
 	expect_msg(i, 0, VIRTIO_CONSOLE_RESIZE, 0);
 	ck_assert_uint_eq(got[i].extra_len, 4);
-	ck_assert_uint_eq(test_le16(got[i].extra), rows); /* Linux's order */
-	ck_assert_uint_eq(test_le16(got[i].extra + 2), cols);
+	ck_assert_uint_eq(test_le16(got[i].extra), cols); /* the spec's order */
+	ck_assert_uint_eq(test_le16(got[i].extra + 2), rows);
 }
 
 /* After the handshake: forget what it said. */
@@ -702,7 +702,7 @@ END_TEST
 
 /* --- resize ---------------------------------------------------------------- */
 
-START_TEST(resize_sends_rows_then_cols)
+START_TEST(resize_sends_cols_then_rows)
 {
 	handshake();
 	uint32_t gen = vmdrv_read(&t, VIRTIO_MMIO_CONFIG_GENERATION);
@@ -963,7 +963,7 @@ Suite *virtio_console_suite(void)
 	tcase_add_test(tc, input_skips_receive_buffers_that_are_not_writable);
 	tcase_add_test(tc, input_end_closes_the_host_end);
 	tcase_add_test(tc, input_end_before_the_driver_announces_the_port_closed);
-	tcase_add_test(tc, resize_sends_rows_then_cols);
+	tcase_add_test(tc, resize_sends_cols_then_rows);
 	tcase_add_test(tc, resize_without_multiport_is_a_config_change);
 	suite_add_tcase(s, tc);
 
