@@ -128,22 +128,30 @@ static size_t build_message(const struct virtio_console *c, unsigned id, unsigne
 			    uint8_t *out)
 {
 	struct virtio_console_control m = { .id = id, .value = 1 };
+	const struct virtio_console_port *p = &c->port[id];
 	size_t extra = 0;
 
 	switch (what) {
 	case PEND_ADD: m.event = VIRTIO_CONSOLE_PORT_ADD; break;
 	case PEND_CONSOLE: m.event = VIRTIO_CONSOLE_CONSOLE_PORT; break;
-	case PEND_OPEN: m.event = VIRTIO_CONSOLE_PORT_OPEN; break;
+	case PEND_OPEN:
+		m.event = VIRTIO_CONSOLE_PORT_OPEN;
+		m.value = !p->input_ended;
+		break;
 	case PEND_NAME:
 		/* 5.3.6.2: the name follows, without a NUL. */
 		m.event = VIRTIO_CONSOLE_PORT_NAME;
-		extra = strlen(c->port[id].name);
-		memcpy(out + CTRL_LEN, c->port[id].name, extra);
+		extra = strlen(p->name);
+		memcpy(out + CTRL_LEN, p->name, extra);
 		break;
 	case PEND_RESIZE: {
-		/* The spec has cols before rows; Linux's driver (the client)
-		 * reads rows first, as QEMU's sends them. */
-		uint16_t size[2] = { c->config.rows, c->config.cols };
+		/* Cols before rows, as the spec has them (5.3.6.2). Linux
+		 * read rows first until "virtio_console: fix order of fields
+		 * cols and rows" (2025), which stable kernels took, Debian's
+		 * 6.1.0-57 among them (the e2e shell case checks `stty size`
+		 * there); upstream reverted it later in 2025. Kernels without
+		 * the fix, or with the revert, see the two swapped. */
+		uint16_t size[2] = { c->config.cols, c->config.rows };
 		m.event = VIRTIO_CONSOLE_RESIZE;
 		m.value = 0;
 		extra = sizeof(size);
@@ -217,8 +225,8 @@ static void device_ready(struct virtio_console *c, uint16_t value)
 		c->port[id].pending |= PEND_ADD;
 }
 
-/* The driver made the port: tell it what the port is, and that the host
- * end is open (microrun's ends always are). */
+/* The driver made the port: tell it what the port is, and whether the
+ * host end is open (until its input ended). */
 static void port_ready(struct virtio_console *c, unsigned id, uint16_t value)
 {
 	struct virtio_console_port *p = &c->port[id];
@@ -322,9 +330,21 @@ static void drain(struct virtio_console *c, unsigned qi, int id)
 	} while (virtq_set_notify(q, c->mem, true));
 }
 
+void virtio_console_input_end(struct virtio_console *c, unsigned id)
+{
+	if (id >= c->nports || c->port[id].input_ended)
+		return;
+	struct virtio_console_port *p = &c->port[id];
+	p->input_ended = true;
+	if (p->ready) {
+		p->pending |= PEND_OPEN;
+		flush_control(c);
+	}
+}
+
 size_t virtio_console_input(struct virtio_console *c, unsigned id, const uint8_t *buf, size_t len)
 {
-	if (!virtio_console_port_open(c, id))
+	if (!virtio_console_port_open(c, id) || c->port[id].input_ended)
 		return 0;
 	unsigned qi = rx_queue(id);
 	struct virtq *q = &c->transport->vq[qi];

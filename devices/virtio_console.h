@@ -44,6 +44,8 @@ struct virtio_console_port {
 	bool ready;		/* the driver answered PORT_READY 1 */
 	bool guest_open;	/* PORT_OPEN 1 from the driver */
 	unsigned pending;	/* control messages still to send */
+	bool input_ended;	/* the host's input ended: the host end is closed
+				 * for good (kept across resets) */
 };
 
 struct virtio_console {
@@ -78,6 +80,12 @@ int virtio_console_add_port(struct virtio_console *c, const char *name,
  * opened the port (Linux would drop them) or posted nothing; the port's
  * input_room callback says when to try again. */
 size_t virtio_console_input(struct virtio_console *c, unsigned id, const uint8_t *buf, size_t len);
+
+/* The host's input for port `id` ended (end of file): the host end of
+ * the port closes (PORT_OPEN 0), so that once the guest has read what it
+ * was given, Linux's port reads return 0, an end of file. No input is
+ * taken for the port after this. */
+void virtio_console_input_end(struct virtio_console *c, unsigned id);
 
 /* The host terminal's size changed (or became known): the console port's
  * size in the configuration space, and a RESIZE message (5.3.6.2). */

@@ -52,9 +52,14 @@ int arch_boot(struct vm *vm, const struct boot_request *req) __attribute__((warn
  * reason is unknown here too. */
 int arch_handle_exit(struct vcpu *v);
 
-/* Host input for the guest's console; returns how much it took. When it
- * took less, vm->input_room_fd becomes readable once there is room again. */
+/* Host input for the guest (its console, or where vm_params.stdin_to
+ * said); returns how much it took. When it took less, vm->input_room_fd
+ * becomes readable once there is room again. */
 size_t arch_console_input(struct vm *vm, const uint8_t *buf, size_t len);
+
+/* microrun's stdin ended, and all of it was taken: a stdin port tells the
+ * guest (its reads then end); a console, a terminal, gets nothing more. */
+void arch_console_input_end(struct vm *vm);
 
 /* The host terminal's size changed (SIGWINCH): tell the guest's console. */
 void arch_console_resize(struct vm *vm);

@@ -15,7 +15,8 @@
 
 static const char usage_text[] =
 	"Usage: microrun -k KERNEL [options] [--] [program [args...]]\n"
-	"Boot a Linux kernel directly in 64-bit mode on /dev/kvm.\n"
+	"Boot a Linux kernel directly in 64-bit mode on /dev/kvm, and run a program\n"
+	"or, with none, a shell in it.\n"
 	"\n"
 	"  -k, --kernel FILE    bzImage or ELF vmlinux to boot (required)\n"
 	"  -i, --initrd FILE    initial ramdisk\n"
@@ -41,7 +42,12 @@ static const char usage_text[] =
 	"  -V, --version        show the version\n"
 	"\n"
 	"  With a program: it runs in the guest on the host's root (read-only,\n"
-	"  writes kept in a throw-away overlay), in the current directory.\n"
+	"  writes kept in a throw-away overlay), in the current directory. With\n"
+	"  none: a shell ($SHELL, else /bin/sh) runs there instead, on a terminal\n"
+	"  of its own when stdin is one (Ctrl-A x ends the VM, Ctrl-A Ctrl-A sends\n"
+	"  Ctrl-A), else reading its commands from stdin. Not when the kernel boots\n"
+	"  its own way: -i, or root=, init= or rdinit= in -a, or --no-shell.\n"
+	"      --no-shell       with no program: just boot the kernel\n"
 	"  -e, --env NAME=VALUE an environment variable for it (repeatable)\n"
 	"      --rw DIR         share host directory DIR writable at its own path\n"
 	"      --modules DIR    the kernel's modules: a build tree or an unpacked\n"
@@ -49,15 +55,16 @@ static const char usage_text[] =
 	"      --kernel-log     the kernel's log on stderr (kept off stdout unless -a\n"
 	"                       names a console=)\n"
 	"\n"
-	"Exit status: the program's own; 0 guest powered off, 1 microrun failed,\n"
-	"2 bad usage, 118 a profile's host step failed, 120 the guest's init failed, 121 vCPU failed, 122 guest\n"
+	"Exit status: the program's or shell's own; 0 guest powered off, 1 microrun failed,\n"
+	"2 bad usage, 118 a profile's host step failed, 120 the guest's init failed,\n"
+	"121 vCPU failed, 122 guest "
 	"reset, 123 guest panic, 124 timeout, 125 forbidden system call\n"
 	"(seccomp), 126/127 program not executable/not found, 128+N ended by\n"
-	"signal N. See microrun(1).\n";
+	"signal N (130 also for Ctrl-A x). See microrun(1).\n";
 
 enum {
 	OPT_TIMEOUT = 256, OPT_NO_SECCOMP, OPT_9P, OPT_RW, OPT_MODULES, OPT_KERNEL_LOG,
-	OPT_LIST_PROFILES,
+	OPT_LIST_PROFILES, OPT_NO_SHELL,
 };
 
 static const struct option long_options[] = {
@@ -75,6 +82,7 @@ static const struct option long_options[] = {
 	{ "kernel-log", no_argument, NULL, OPT_KERNEL_LOG },
 	{ "profile", required_argument, NULL, 'p' },
 	{ "list-profiles", no_argument, NULL, OPT_LIST_PROFILES },
+	{ "no-shell", no_argument, NULL, OPT_NO_SHELL },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
 	{ "help", no_argument, NULL, 'h' },
@@ -290,6 +298,7 @@ static enum cli_outcome apply_program_option(int opt, const char *name, const ch
 		return CLI_RUN;
 	case OPT_MODULES: cfg->modules_dir = arg; return CLI_RUN;
 	case OPT_KERNEL_LOG: cfg->kernel_log = true; return CLI_RUN;
+	case OPT_NO_SHELL: cfg->no_shell = true; return CLI_RUN;
 	default: return CLI_BAD_USAGE;
 	}
 }

@@ -58,6 +58,7 @@ struct mr_config {
 	unsigned nrw;
 	const char *modules_dir;      /* --modules DIR; NULL: /lib/modules/RELEASE */
 	bool kernel_log;              /* --kernel-log */
+	bool no_shell;                /* --no-shell: no program, no shell either */
 	struct mr_profile profiles[MR_MAX_PROFILES];  /* in the order given */
 	unsigned nprofiles;
 };

@@ -1,8 +1,10 @@
 /* microrun: run a Linux kernel like any other program. */
 #include <errno.h>
 #include <signal.h>
-#include <unistd.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "src/arch.h"
 #include "src/cli.h"
@@ -12,6 +14,7 @@
 #include "src/profile_host.h"
 #include "src/profile_merge.h"
 #include "src/program.h"
+#include "src/run_mode.h"
 #include "src/sandbox.h"
 #include "src/supervisor.h"
 #include "src/term.h"
@@ -55,9 +58,18 @@ static int exit_status(const struct vm *vm, const struct outcome *o, bool panick
 	}
 }
 
-static void report_end(int status, const struct mr_config *cfg)
+/* What this run is: the rule's answer and where the guest's streams go. */
+struct plan {
+	const struct mr_config *cfg;
+	enum run_mode mode;
+	struct run_streams streams;
+};
+
+static void report_end(int status, const struct mr_config *cfg, const struct outcome *o)
 {
-	if (status == MR_EXIT_TIMEOUT)
+	if (o->escaped)
+		mr_err("Ctrl-A x: the VM was ended from the keyboard");
+	else if (status == MR_EXIT_TIMEOUT)
 		mr_err("timeout: the VM ran longer than --timeout %llu.%03llu s",
 		       (unsigned long long)(cfg->timeout_ms / 1000),
 		       (unsigned long long)(cfg->timeout_ms % 1000));
@@ -67,23 +79,24 @@ static void report_end(int status, const struct mr_config *cfg)
 		mr_info("the guest reset");
 }
 
-/* How a program's run shares the consoles: with a console= of the user's,
- * the kernel's log and the program's stdout go there together, in order
- * (for grep); without, stdout is the program's alone and the log is kept,
- * shown on stderr with --kernel-log or -v, or when the run goes wrong. */
+/* How a program's or the shell's run shares the consoles: with a console=
+ * of the user's, the kernel's log and the program's stdout go there
+ * together, in order (for grep); without, stdout is the program's alone
+ * and the log is kept, shown on stderr with --kernel-log or -v, or when
+ * the run goes wrong. */
 static bool user_chose_console(const struct mr_config *cfg)
 {
 	return cmdline_has_param(cfg->append, "console");
 }
 
-static bool log_kept(const struct mr_config *cfg)
+static bool log_kept(const struct plan *pl)
 {
-	return cfg->program_argc > 0 && !user_chose_console(cfg);
+	return pl->mode != RUN_BOOT && !user_chose_console(pl->cfg);
 }
 
-static bool log_hidden(const struct mr_config *cfg)
+static bool log_hidden(const struct plan *pl)
 {
-	return log_kept(cfg) && !cfg->kernel_log && !cfg->verbose;
+	return log_kept(pl) && !pl->cfg->kernel_log && !pl->cfg->verbose;
 }
 
 /* Ends that the kernel's log explains, when a program's run kept it off
@@ -106,9 +119,10 @@ static void warn_if_emulated(void)
  * guest can reach runs with more than it needs: privileges go before any
  * thread exists (capabilities are per thread), then every thread is made
  * and the seccomp filter put on all of them, then the vCPUs go. */
-static int start_confined(struct vm *vm, const struct mr_config *cfg, struct supervisor *sup)
+static int start_confined(struct vm *vm, const struct plan *pl, struct supervisor *sup)
 {
-	const struct sandbox_needs needs = { .file_server = cfg->nshares > 0 || cfg->program_argc > 0 };
+	const struct mr_config *cfg = pl->cfg;
+	const struct sandbox_needs needs = { .file_server = cfg->nshares > 0 || pl->mode != RUN_BOOT };
 	int r = sandbox_drop_privileges(&needs);
 
 	thread_kick_init(); /* before the threads it will end */
@@ -116,7 +130,7 @@ static int start_confined(struct vm *vm, const struct mr_config *cfg, struct sup
 		r = arch_devices_start(vm);
 	if (!r)
 		r = vcpus_start(vm);
-	term_enter();
+	sup->escape = term_enter(pl->streams.stdin_to == VM_STDIN_HVC);
 	if (!r)
 		r = supervisor_open(sup, cfg->timeout_ms);
 	if (!r && !cfg->no_seccomp)
@@ -126,12 +140,13 @@ static int start_confined(struct vm *vm, const struct mr_config *cfg, struct sup
 	return r;
 }
 
-static int run(struct vm *vm, const struct mr_config *cfg)
+static int run(struct vm *vm, const struct plan *pl)
 {
-	struct supervisor sup = { -1, -1 };
+	const struct mr_config *cfg = pl->cfg;
+	struct supervisor sup = { -1, -1, false };
 	struct outcome o;
 	warn_if_emulated();
-	int r = start_confined(vm, cfg, &sup);
+	int r = start_confined(vm, pl, &sup);
 
 	if (!r)
 		r = supervise(&sup, vm, &o);
@@ -151,8 +166,8 @@ static int run(struct vm *vm, const struct mr_config *cfg)
 	}
 	vcpus_report_exits(vm);
 	int status = exit_status(vm, &o, console_saw_panic(&vm->console));
-	report_end(status, cfg);
-	if (log_hidden(cfg) && went_wrong(status))
+	report_end(status, cfg, &o);
+	if (log_hidden(pl) && went_wrong(status))
 		console_show_kept(&vm->console, STDERR_FILENO);
 	if (arch_console_unused(vm))
 		mr_warn("console=hvc0: the guest never wrote to hvc0, so its messages went "
@@ -176,32 +191,41 @@ static char *compose_cmdline(const char *user, bool quiet)
 	return all;
 }
 
-static int check_program_options(const struct mr_config *cfg)
+static int check_options(const struct plan *pl)
 {
-	if (cfg->program_argc > 0 && cfg->initrd) {
+	const struct mr_config *cfg = pl->cfg;
+
+	if (pl->mode == RUN_PROGRAM && cfg->initrd) {
 		mr_err("-i %s: microrun makes the initramfs itself to run '%s'; boot without -i, "
 		       "or without a program", cfg->initrd, cfg->program[0]);
 		return -EINVAL;
 	}
-	if (cfg->program_argc == 0 && (cfg->nenv || cfg->nrw || cfg->modules_dir)) {
-		mr_err("-e, --rw and --modules are for a program run in the guest: "
-		       "name one after the options");
+	if (pl->mode == RUN_PROGRAM && cfg->no_shell) {
+		mr_err("--no-shell: with a program there is no shell; give one or the other");
+		return -EINVAL;
+	}
+	if (pl->mode == RUN_BOOT && (cfg->nenv || cfg->nrw || cfg->modules_dir)) {
+		mr_err("-e, --rw and --modules are for a program or the shell run in the guest, "
+		       "and this boot runs neither (-i, --no-shell, root=, init= or rdinit=, "
+		       "or a kernel naming no release)");
 		return -EINVAL;
 	}
 	return 0;
 }
 
-static int boot_and_run(const struct mr_config *cfg, const char *cmdline, struct program *prog)
+static int boot_and_run(const struct plan *pl, const char *cmdline, struct program *prog)
 {
-	const bool program = cfg->program_argc > 0;
+	const struct mr_config *cfg = pl->cfg;
+	const bool guest_run = pl->mode != RUN_BOOT;
 	const struct vm_params params = {
 		.kernel = cfg->kernel, .initrd = cfg->initrd, .cmdline = cmdline,
 		.mem_bytes = cfg->mem_bytes, .ncpus = cfg->ncpus,
 		.disks = cfg->disks, .ndisks = cfg->ndisks,
-		.shares = program ? prog->shares : cfg->shares,
-		.nshares = program ? prog->nshares : cfg->nshares,
-		.program_streams = program,
-		.initrd_source = program ? &prog->initrd : NULL,
+		.shares = guest_run ? prog->shares : cfg->shares,
+		.nshares = guest_run ? prog->nshares : cfg->nshares,
+		.program_streams = guest_run,
+		.stdin_to = pl->streams.stdin_to,
+		.initrd_source = guest_run ? &prog->initrd : NULL,
 	};
 	static struct vm vm;
 	int status = MR_EXIT_ERROR;
@@ -210,29 +234,88 @@ static int boot_and_run(const struct mr_config *cfg, const char *cmdline, struct
 		/* Every file the VM needs from it is open: nothing is left to
 		 * clean up should microrun be killed from here on. */
 		profile_scratch_remove();
-		if (log_kept(cfg))
-			console_keep(&vm.console, log_hidden(cfg) ? -1 : STDERR_FILENO);
-		status = run(&vm, cfg);
+		if (log_kept(pl))
+			console_keep(&vm.console, log_hidden(pl) ? -1 : STDERR_FILENO);
+		status = run(&vm, pl);
 	}
 	vm_destroy(&vm);
 	return status;
 }
 
+static bool host_executable(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+/* $SHELL as the guest gets it: -e's, else the host's. */
+static const char *guest_shell_var(const struct mr_config *cfg)
+{
+	const char *shell = getenv("SHELL");
+
+	for (unsigned i = 0; i < cfg->nenv; i++)
+		if (strncmp(cfg->env[i], "SHELL=", 6) == 0)
+			shell = cfg->env[i] + 6;
+	return shell;
+}
+
+static int prepare_guest_run(struct program *prog, const struct plan *pl)
+{
+	const struct mr_config *cfg = pl->cfg;
+	const char *shell = run_shell_path(guest_shell_var(cfg), host_executable);
+	struct program_spec spec = {
+		.argv = (const char *const *)cfg->program, .argc = (unsigned)cfg->program_argc,
+	};
+
+	if (pl->mode == RUN_SHELL) {
+		spec.argv = &shell;
+		spec.argc = 1;
+		spec.shell = shell;
+		mr_info("no program: the shell %s runs in the guest%s", shell,
+			pl->streams.stdin_to == VM_STDIN_HVC ? ", on hvc0" : ", reading stdin");
+	}
+	memcpy(spec.console, pl->streams.console, sizeof(spec.console));
+	return program_prepare(prog, cfg, &spec);
+}
+
+/* The rule of src/run_mode.h; the kernel is read only when it decides. */
+static int plan_run(const struct mr_config *cfg, struct plan *pl)
+{
+	char release[KVER_MAX];
+	bool names_release = false;
+
+	if (cfg->program_argc == 0 && !run_boot_chosen(cfg)) {
+		int r = linux_kernel_release(cfg->kernel, release);
+		if (r && r != -ENODATA)
+			return r;
+		names_release = r == 0;
+	}
+	*pl = (struct plan){ .cfg = cfg, .mode = run_mode_of(cfg, names_release) };
+	if (pl->mode == RUN_BOOT && cfg->program_argc == 0 && !run_boot_chosen(cfg))
+		mr_info("kernel %s names no Linux release: booting it as it is, no shell", cfg->kernel);
+	run_streams_of(pl->mode, isatty(STDIN_FILENO), user_chose_console(cfg), &pl->streams);
+	return 0;
+}
+
 static int run_configured(struct mr_config *cfg)
 {
 	static struct program prog;
+	struct plan pl;
 
 	mr_verbose = cfg->verbose;
-	if (check_program_options(cfg))
+	if (plan_run(cfg, &pl))
+		return MR_EXIT_ERROR;
+	if (check_options(&pl))
 		return MR_EXIT_USAGE;
-	char *cmdline = compose_cmdline(cfg->append, log_hidden(cfg));
+	char *cmdline = compose_cmdline(cfg->append, log_hidden(&pl));
 	if (!cmdline)
 		return MR_EXIT_ERROR;
 	mr_info("command line: %s", cmdline);
 	int status = MR_EXIT_ERROR;
-	if (cfg->program_argc == 0 || program_prepare(&prog, cfg, user_chose_console(cfg)) == 0)
-		status = boot_and_run(cfg, cmdline, &prog);
-	if (cfg->program_argc > 0)
+	if (pl.mode == RUN_BOOT || prepare_guest_run(&prog, &pl) == 0)
+		status = boot_and_run(&pl, cmdline, &prog);
+	if (pl.mode != RUN_BOOT)
 		program_release(&prog);
 	free(cmdline);
 	return status;

@@ -119,21 +119,21 @@ static int prepare_modules(struct program *p, const struct mr_config *cfg)
 	return r;
 }
 
-static int prepare_config(struct program *p, const struct mr_config *cfg, bool stdout_on_console)
+static int prepare_config(struct program *p, const struct program_spec *spec)
 {
 	const struct runcfg c = {
-		.argv = (const char *const *)cfg->program, .argc = (unsigned)cfg->program_argc,
+		.argv = spec->argv, .argc = spec->argc,
 		.env = p->env, .nenv = p->nenv,
 		.cwd = p->cwd, .hostname = "microrun", .root_tag = PROGRAM_ROOT_TAG,
 		.mounts = p->mounts, .nmounts = p->nmounts,
 		.modules = p->module_list, .nmodules = (unsigned)p->nmodules,
-		.console = { "", stdout_on_console ? "" : PC_STDOUT_PORT, PC_STDERR_PORT },
+		.console = { spec->console[0], spec->console[1], spec->console[2] },
 	};
 	const char *why = NULL;
 	int r = runcfg_encode(&c, &p->config, &p->config_len, &why);
 
 	if (r)
-		mr_err("cannot run '%s' in the guest: %s", cfg->program[0],
+		mr_err("cannot run '%s' in the guest: %s", spec->argv[0],
 		       why ? why : strerror(-r));
 	return r;
 }
@@ -161,20 +161,34 @@ static int initramfs_fill(void *ctx, uint8_t *dst, uint64_t size)
 	return r;
 }
 
-static int prepare_host_view(struct program *p, const struct mr_config *cfg)
+/* -e's assignments, then the shell's SHELL. */
+static int build_env(struct program *p, const struct mr_config *cfg, const char *shell)
+{
+	const char *assign[MR_MAX_ENV + 1];
+	unsigned n = cfg->nenv;
+
+	memcpy(assign, cfg->env, n * sizeof(assign[0]));
+	if (shell) {
+		snprintf(p->shell_env, sizeof(p->shell_env), "SHELL=%s", shell);
+		assign[n++] = p->shell_env;
+	}
+	return guest_env_build(environ, assign, n, &p->env, &p->nenv);
+}
+
+static int prepare_host_view(struct program *p, const struct mr_config *cfg, const char *shell)
 {
 	if (!getcwd(p->cwd, sizeof(p->cwd))) {
 		mr_err("cannot tell the current directory, the program's in the guest: %s",
 		       strerror(errno));
 		return -errno;
 	}
-	int r = guest_env_build(environ, cfg->env, cfg->nenv, &p->env, &p->nenv);
+	int r = build_env(p, cfg, shell);
 	if (!r)
 		r = add_share(p, "/", PROGRAM_ROOT_TAG, true);
 	return r ? r : add_rw_shares(p, cfg);
 }
 
-int program_prepare(struct program *p, const struct mr_config *cfg, bool stdout_on_console)
+int program_prepare(struct program *p, const struct mr_config *cfg, const struct program_spec *spec)
 {
 	memset(p, 0, sizeof(*p));
 	memcpy(p->shares, cfg->shares, cfg->nshares * sizeof(cfg->shares[0]));
@@ -185,11 +199,11 @@ int program_prepare(struct program *p, const struct mr_config *cfg, bool stdout_
 		mr_err("kernel %s names no release (its version), so its modules cannot be found",
 		       cfg->kernel);
 	if (!r)
-		r = prepare_host_view(p, cfg);
+		r = prepare_host_view(p, cfg, spec->shell);
 	if (!r)
 		r = prepare_modules(p, cfg);
 	if (!r)
-		r = prepare_config(p, cfg, stdout_on_console);
+		r = prepare_config(p, spec);
 	p->initrd = (struct initrd_source){
 		.size = initramfs_size, .write = initramfs_fill, .ctx = p,
 	};

@@ -33,6 +33,7 @@ struct program {
 	unsigned nmounts;
 	const char **env;
 	unsigned nenv;
+	char shell_env[PATH_MAX + 8];  /* SHELL=..., for the shell */
 	char cwd[PATH_MAX];
 	char release[KVER_MAX];
 	char modules_at[PATH_MAX];   /* /lib/modules/RELEASE, in the guest */
@@ -46,12 +47,18 @@ struct program {
 	struct initrd_source initrd;
 };
 
-/* Everything the run of cfg->program needs, before the VM is made;
- * `stdout_on_console`: the program's stdout goes to /dev/console (the user
- * chose the kernel's console, and wants both in order) rather than to a
- * port of its own. Errors are reported, naming what failed and how to fix
- * it; program_release() cleans up either way. */
-int program_prepare(struct program *p, const struct mr_config *cfg, bool stdout_on_console)
+/* What runs in the guest: cfg->program, or the shell. */
+struct program_spec {
+	const char *const *argv;
+	unsigned argc;
+	const char *shell;  /* the shell's path (set as its SHELL), or NULL */
+	const char *console[RUNCFG_CONSOLES];  /* its stdin, stdout, stderr */
+};
+
+/* Everything the run of `spec` needs, before the VM is made. Errors are
+ * reported, naming what failed and how to fix it; program_release()
+ * cleans up either way. */
+int program_prepare(struct program *p, const struct mr_config *cfg, const struct program_spec *spec)
 	__attribute__((warn_unused_result));
 void program_release(struct program *p);
 

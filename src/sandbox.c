@@ -16,6 +16,7 @@
 
 #include "src/exit_status.h"
 #include "src/log.h"
+#include "src/term.h"
 
 /* --- capabilities ---------------------------------------------------------- */
 
@@ -190,6 +191,7 @@ static void on_sigsys(int sig, siginfo_t *info, void *uctx)
 	n = append_uint(line, n, sizeof(line), (unsigned)nr);
 	n = append(line, n, sizeof(line), "): microrun stops (a bug in microrun, or a "
 		   "guest exploiting one; --no-seccomp to debug)\n");
+	term_restore();  /* the user's terminal, before the message on it */
 	ssize_t w = write(STDERR_FILENO, line, n);
 	(void)w;
 	_exit(MR_EXIT_SANDBOX);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "src/arch.h"
+#include "src/escape.h"
 #include "src/log.h"
 
 static const int ending_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
@@ -56,12 +57,17 @@ int supervisor_pending_signal(void)
 			return ending_signals[i];
 	return 0;
 }
+#define INPUT_READ 256
 
 /* Host input waiting for room in the guest's console. */
 struct input {
-	uint8_t buf[256];
+	uint8_t buf[INPUT_READ + 1];  /* one more: a held-back Ctrl-A */
 	size_t off, len;
-	bool open;
+	bool open;          /* stdin has not ended */
+	bool end_told;      /* the guest was told that it ended */
+	bool escape;        /* filter Ctrl-A escapes */
+	bool quit;          /* Ctrl-A x */
+	struct escape esc;
 };
 
 enum { FD_END, FD_SIGNAL, FD_TIMER, FD_STDIN, FD_ROOM, NUM_FDS };
@@ -89,25 +95,31 @@ static void drain(int fd)
 	(void)r; /* only the wake-up matters */
 }
 
+/* The end of stdin reaches the guest after all that came before it. */
 static void push_input(struct vm *vm, struct input *in)
 {
 	in->off += arch_console_input(vm, in->buf + in->off, in->len - in->off);
 	if (in->off == in->len)
 		in->off = in->len = 0;
+	if (!in->open && !in->len && !in->end_told) {
+		arch_console_input_end(vm);
+		in->end_told = true;
+	}
 }
 
 static void read_stdin(struct vm *vm, struct input *in)
 {
-	ssize_t n = read(STDIN_FILENO, in->buf, sizeof(in->buf));
+	uint8_t raw[INPUT_READ];
+	ssize_t n = read(STDIN_FILENO, in->escape ? raw : in->buf, INPUT_READ);
 
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
-	if (n <= 0) {
-		in->open = false; /* end of input: the guest just gets no more */
-		return;
-	}
 	in->off = 0;
-	in->len = (size_t)n;
+	in->len = n > 0 ? (size_t)n : 0;
+	if (n <= 0)
+		in->open = false; /* end of input (or a broken stdin): no more */
+	else if (in->escape)
+		in->len = escape_filter(&in->esc, raw, (size_t)n, in->buf, &in->quit);
 	push_input(vm, in);
 }
 
@@ -125,9 +137,9 @@ static void set_poll(struct pollfd *p, const struct input *in)
 	p[FD_ROOM].fd = in->len ? p[FD_ROOM].fd : -1;
 }
 
-static int wait_loop(struct vm *vm, struct pollfd *p, struct outcome *out)
+static int wait_loop(struct vm *vm, struct pollfd *p, bool escape, struct outcome *out)
 {
-	struct input in = { .open = true };
+	struct input in = { .open = true, .escape = escape };
 	int room_fd = p[FD_ROOM].fd;
 
 	for (;;) {
@@ -155,6 +167,11 @@ static int wait_loop(struct vm *vm, struct pollfd *p, struct outcome *out)
 		}
 		if (p[FD_STDIN].revents)
 			read_stdin(vm, &in);
+		if (in.quit) {
+			out->escaped = true;
+			out->signal = SIGINT;
+			return 0;
+		}
 	}
 }
 
@@ -193,7 +210,7 @@ int supervise(const struct supervisor *s, struct vm *vm, struct outcome *out)
 	p[FD_TIMER].fd = s->timer_fd;
 	p[FD_ROOM].fd = vm->input_room_fd;
 	*out = (struct outcome){ 0 };
-	int r = wait_loop(vm, p, out);
+	int r = wait_loop(vm, p, s->escape, out);
 	/* Whatever ended the wait, the vCPUs must now stop. */
 	vm_request_end(vm, VM_END_STOPPED);
 	out->end = vm_end_reason(vm);

@@ -10,7 +10,8 @@
 
 struct outcome {
 	enum vm_end end;
-	int signal;       /* ended by this signal, or 0 */
+	int signal;       /* ended by this signal, or 0; SIGINT for Ctrl-A x */
+	bool escaped;     /* by Ctrl-A x on a raw terminal */
 	bool timed_out;
 };
 
@@ -27,16 +28,18 @@ void supervisor_unblock_signals(void);
 int supervisor_pending_signal(void);
 
 /* The signalfd of the ending signals and the --timeout timer (0: none),
- * made before the sandbox forbids making them. */
+ * made before the sandbox forbids making them; `escape`: stdin is a raw
+ * terminal, where Ctrl-A x ends the VM (src/escape.h). */
 struct supervisor {
 	int signal_fd, timer_fd;
+	bool escape;
 };
 
 int supervisor_open(struct supervisor *s, uint64_t timeout_ms) __attribute__((warn_unused_result));
 void supervisor_close(struct supervisor *s);
 
-/* Waits for the VM to end, an ending signal or the timeout, feeding stdin
- * to the guest's console meanwhile. */
+/* Waits for the VM to end, an ending signal, the timeout or Ctrl-A x,
+ * feeding stdin to the guest meanwhile, and telling it when stdin ends. */
 int supervise(const struct supervisor *s, struct vm *vm, struct outcome *out)
 	__attribute__((warn_unused_result));
 

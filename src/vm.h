@@ -58,6 +58,12 @@ struct vm {
 struct mr_disk;
 struct mr_share;
 
+/* Where the guest reads microrun's stdin. */
+enum vm_stdin {
+	VM_STDIN_CONSOLE,  /* the kernel's /dev/console: the UART, or hvc0 with console=hvc0 */
+	VM_STDIN_PORT,     /* a console port of its own, closed when stdin ends */
+	VM_STDIN_HVC,      /* hvc0, whatever the kernel's console: a shell's terminal */
+};
 
 struct vm_params {
 	const char *kernel, *initrd, *cmdline;
@@ -68,6 +74,7 @@ struct vm_params {
 	const struct mr_share *shares;
 	unsigned nshares;
 	bool program_streams;     /* console ports for a program's stdout and stderr */
+	enum vm_stdin stdin_to;
 	const struct initrd_source *initrd_source;  /* the program's initramfs, or NULL */
 };
 

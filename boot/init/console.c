@@ -1,8 +1,11 @@
 /* The program's stdin, stdout and stderr: /dev/console, a device path, or
  * a named virtio-serial port. Without udev there is no
  * /dev/virtio-ports/NAME link: the name is in sysfs, next to the port's
- * device (vportNpM), whose node devtmpfs creates. */
+ * device (vportNpM), whose node devtmpfs creates. A device path may name
+ * a terminal that comes up after the driver loaded, as hvc0 does: its
+ * node is there (or not) before the port behind it is (ENODEV). */
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -79,6 +82,30 @@ static int resolve(const char *name, char *dev, size_t len)
 	return wait_for_port(name, dev, len);
 }
 
+static bool not_there_yet(int err)
+{
+	return err == ENOENT || err == ENODEV || err == ENXIO;
+}
+
+static int open_console(const char *dev, int i)
+{
+	const struct timespec step = { 0, PORT_POLL_MS * 1000000L };
+	int fd = -1, err = 0;
+
+	for (int waited = 0; fd < 0 && waited <= PORT_WAIT_MS; waited += PORT_POLL_MS) {
+		fd = open(dev, O_RDWR | O_NOCTTY | O_CLOEXEC);
+		err = errno;
+		if (fd < 0 && !not_there_yet(err))
+			break;
+		if (fd < 0)
+			nanosleep(&step, NULL);
+	}
+	if (fd < 0)
+		init_say("cannot open %s for the program's %s: %s", dev,
+			 i == 0 ? "stdin" : i == 1 ? "stdout" : "stderr", strerror(err));
+	return fd < 0 ? -err : fd;
+}
+
 int init_open_consoles(const char *const names[RUNCFG_CONSOLES], int fds[RUNCFG_CONSOLES])
 {
 	char dev[RUNCFG_CONSOLES][RUNCFG_MAX_PATH + 1];
@@ -94,13 +121,9 @@ int init_open_consoles(const char *const names[RUNCFG_CONSOLES], int fds[RUNCFG_
 				fds[i] = fds[j];
 		if (fds[i] >= 0)
 			continue;
-		fds[i] = open(dev[i], O_RDWR | O_NOCTTY | O_CLOEXEC);
-		if (fds[i] < 0) {
-			int err = errno;
-			init_say("cannot open %s for the program's %s: %s", dev[i],
-				 i == 0 ? "stdin" : i == 1 ? "stdout" : "stderr", strerror(err));
-			return -err;
-		}
+		fds[i] = open_console(dev[i], i);
+		if (fds[i] < 0)
+			return fds[i];
 	}
 	return 0;
 }

@@ -100,6 +100,7 @@ int arch_vm_init(struct vm *vm, const struct vm_params *p)
 		return -ENOMEM;
 	vm->arch = a;
 	a->vm = vm;
+	a->stdin_port = -1;
 	pthread_mutex_init(&a->lock, NULL);
 	int r = pc_virtio_init(a);
 	if (!r)
@@ -118,7 +119,7 @@ int arch_vm_init(struct vm *vm, const struct vm_params *p)
 		r = pc_virtio_add_disks(vm, a, p->disks, p->ndisks);
 	if (!r)
 		r = pc_virtio_add_shares(vm, a, p->shares, p->nshares);
-	return r ? r : pc_virtio_add_console(vm, a, p->cmdline, p->program_streams);
+	return r ? r : pc_virtio_add_console(vm, a, p);
 }
 
 void arch_vm_destroy(struct vm *vm)

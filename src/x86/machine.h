@@ -19,6 +19,7 @@
 
 #define PC_MAX_VIRTIO 8  /* one I/O APIC pin each, 16-23 */
 /* The virtio-console ports of a program's stdout and stderr. */
+#define PC_STDIN_PORT  "microrun.stdin"
 #define PC_STDOUT_PORT "microrun.stdout"
 #define PC_STDERR_PORT "microrun.stderr"
 
@@ -61,7 +62,9 @@ struct arch_vm {
 	unsigned nvirtio;
 	int io_stop_fd;           /* eventfd: readable once the device threads must end */
 	struct pc_virtio *hvc;    /* the virtio console, if any */
-	bool stdin_to_hvc;        /* hvc0 is /dev/console: stdin goes there */
+	bool hvc_is_console;      /* hvc0 is /dev/console (console=hvc0 last) */
+	struct console *hvc_out;  /* where hvc0's output goes */
+	int stdin_port;           /* the console port stdin goes to; -1: the UART */
 	bool hvc_written;         /* the guest wrote to hvc0 (under its lock) */
 	struct kvm_cpuid2 *cpuid;
 	uint32_t tsc_khz;
@@ -81,12 +84,15 @@ char *pc_virtio_cmdline(const struct arch_vm *a, const char *cmdline);
 /* Puts each --9p export behind a virtio-mmio window. */
 int pc_virtio_add_shares(struct vm *vm, struct arch_vm *a, const struct mr_share *shares,
 			 unsigned n) __attribute__((warn_unused_result));
-/* The virtio console, if the command line names an hvc console. */
-int pc_virtio_add_console(struct vm *vm, struct arch_vm *a, const char *cmdline,
-			  bool program_streams)
+/* The virtio console, if the command line names an hvc console or the
+ * run needs its ports. */
+int pc_virtio_add_console(struct vm *vm, struct arch_vm *a, const struct vm_params *p)
 	__attribute__((warn_unused_result));
-/* Host input for hvc0: how much of it the guest's posted buffers took. */
-size_t pc_virtio_console_input(struct arch_vm *a, const uint8_t *buf, size_t len);
+/* Host input for console port `id`: how much of it the guest's posted
+ * buffers took. */
+size_t pc_virtio_console_input(struct arch_vm *a, unsigned id, const uint8_t *buf, size_t len);
+/* The host's input for port `id` ended. */
+void pc_virtio_console_input_end(struct arch_vm *a, unsigned id);
 /* Stops the device threads and closes what the devices hold. */
 void pc_virtio_destroy(struct arch_vm *a);
 /* ACPI tables describing this machine, at ACPI_TABLES_ADDR. */

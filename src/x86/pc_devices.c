@@ -221,12 +221,20 @@ size_t arch_console_input(struct vm *vm, const uint8_t *buf, size_t len)
 {
 	struct arch_vm *a = vm->arch;
 
-	if (a->stdin_to_hvc)
-		return pc_virtio_console_input(a, buf, len);
+	if (a->stdin_port >= 0)
+		return pc_virtio_console_input(a, (unsigned)a->stdin_port, buf, len);
 	pthread_mutex_lock(&a->lock);
 	size_t n = uart_receive(&a->uart, buf, len);
 	pthread_mutex_unlock(&a->lock);
 	return n;
+}
+
+void arch_console_input_end(struct vm *vm)
+{
+	struct arch_vm *a = vm->arch;
+
+	if (a->stdin_port > 0)
+		pc_virtio_console_input_end(a, (unsigned)a->stdin_port);
 }
 
 int pc_devices_init(struct vm *vm, struct arch_vm *a)

@@ -254,19 +254,20 @@ int pc_virtio_add_shares(struct vm *vm, struct arch_vm *a, const struct mr_share
 
 /* --- the virtio console ---------------------------------------------------- */
 
-/* hvc0's output takes the UART's way out: line-buffered to stdout, watched
- * for the panic banner, EPIPE ending the run. */
+/* hvc0's output goes to stdout: as the kernel's console, the UART's way
+ * (watched for the panic banner, kept off stdout while a program's output
+ * has it); as a shell's terminal, the program's stdout's way. */
 static void hvc_output(void *ctx, const uint8_t *buf, size_t len)
 {
 	struct arch_vm *a = ctx;
 	a->hvc_written = true;
-	console_write(&a->vm->console, buf, len);
+	console_write(a->hvc_out, buf, len);
 }
 
 static void hvc_flush(void *ctx)
 {
 	struct arch_vm *a = ctx;
-	console_flush(&a->vm->console);
+	console_flush(a->hvc_out);
 }
 
 static void hvc_input_room(void *ctx)
@@ -295,6 +296,26 @@ static void stream_flush(void *ctx)
 	console_flush(ctx);
 }
 
+/* What the guest writes to its stdin port goes nowhere. */
+static void discard_output(void *ctx, const uint8_t *buf, size_t len)
+{
+	(void)ctx;
+	(void)buf;
+	(void)len;
+}
+
+static int add_stdin_port(struct arch_vm *a, struct virtio_console *con)
+{
+	const struct virtio_console_port_ops ops = {
+		.output = discard_output, .input_room = hvc_input_room, .ctx = a,
+	};
+	int id = virtio_console_add_port(con, PC_STDIN_PORT, &ops);
+
+	if (id >= 0)
+		a->stdin_port = id;
+	return id < 0 ? id : 0;
+}
+
 /* The ports the guest's init finds by name (boot/init: console entries). */
 static int add_stream_ports(struct vm *vm, struct virtio_console *con)
 {
@@ -312,15 +333,21 @@ static int add_stream_ports(struct vm *vm, struct virtio_console *con)
 	return 0;
 }
 
+static const char *stdin_name(const struct arch_vm *a)
+{
+	if (a->stdin_port < 0)
+		return "ttyS0";
+	return a->stdin_port == 0 ? "hvc0" : PC_STDIN_PORT;
+}
+
 /* Only a command line with console=hvc..., or a program's streams, get the
  * device: Linux probes every virtio-mmio device it finds, and the UART
  * serves the rest. */
-int pc_virtio_add_console(struct vm *vm, struct arch_vm *a, const char *cmdline,
-			  bool program_streams)
+int pc_virtio_add_console(struct vm *vm, struct arch_vm *a, const struct vm_params *p)
 {
-	unsigned use = cmdline_value_use(cmdline, "console", "hvc");
+	unsigned use = cmdline_value_use(p->cmdline, "console", "hvc");
 
-	if (!use && !program_streams)
+	if (!use && !p->program_streams)
 		return 0;
 	struct pc_virtio *v = new_slot(a);
 	if (!v)
@@ -329,28 +356,42 @@ int pc_virtio_add_console(struct vm *vm, struct arch_vm *a, const char *cmdline,
 		.output = hvc_output, .flush = hvc_flush, .input_room = hvc_input_room, .ctx = a,
 	};
 	virtio_console_init(&v->con, &console, &v->transport, &vm->mem);
-	int r = program_streams ? add_stream_ports(vm, &v->con) : 0;
+	a->hvc_is_console = use & CMDLINE_VALUE_LAST;
+	a->hvc_out = use ? &vm->console : &vm->streams[VM_STDOUT];
+	if (a->hvc_is_console || p->stdin_to == VM_STDIN_HVC)
+		a->stdin_port = 0;
+	int r = p->program_streams ? add_stream_ports(vm, &v->con) : 0;
+	if (!r && p->program_streams && p->stdin_to == VM_STDIN_PORT)
+		r = add_stdin_port(a, &v->con);
 	if (!r)
 		r = plug(vm, v, &virtio_console_ops, &v->con, VIRTIO_CONSOLE_FEATURES);
 	if (r)
 		return r;
 	hvc_set_size(v);
 	a->hvc = v;
-	a->stdin_to_hvc = use & CMDLINE_VALUE_LAST;
 	mr_info("console: virtio-console at 0x%llx, GSI %u, %u port%s; stdin to %s",
 		(unsigned long long)v->base, v->gsi, v->con.nports, v->con.nports == 1 ? "" : "s",
-		a->stdin_to_hvc ? "hvc0" : "ttyS0");
+		stdin_name(a));
 	return 0;
 }
 
-size_t pc_virtio_console_input(struct arch_vm *a, const uint8_t *buf, size_t len)
+size_t pc_virtio_console_input(struct arch_vm *a, unsigned id, const uint8_t *buf, size_t len)
 {
 	struct pc_virtio *v = a->hvc;
 
 	pthread_mutex_lock(&v->lock);
-	size_t n = virtio_console_input(&v->con, 0, buf, len);
+	size_t n = virtio_console_input(&v->con, id, buf, len);
 	pthread_mutex_unlock(&v->lock);
 	return n;
+}
+
+void pc_virtio_console_input_end(struct arch_vm *a, unsigned id)
+{
+	struct pc_virtio *v = a->hvc;
+
+	pthread_mutex_lock(&v->lock);
+	virtio_console_input_end(&v->con, id);
+	pthread_mutex_unlock(&v->lock);
 }
 
 void arch_console_resize(struct vm *vm)
@@ -371,7 +412,7 @@ bool arch_console_unused(struct vm *vm)
 	if (!a->hvc)
 		return false;
 	pthread_mutex_lock(&a->hvc->lock);
-	bool unused = a->stdin_to_hvc && !a->hvc_written;
+	bool unused = a->hvc_is_console && !a->hvc_written;
 	pthread_mutex_unlock(&a->hvc->lock);
 	return unused;
 }

@@ -183,7 +183,7 @@ command_for() {
 	echo) prog=(echo first-output) ;;
 	esac
 	case $vmm-$work in
-	microrun-panic) cmd=("${mr[@]}" -a "$CMDLINE reboot=k") ;;
+	microrun-panic) cmd=("${mr[@]}" --no-shell -a "$CMDLINE reboot=k") ;;
 	# only quiet: a console= of the user's would send the program's
 	# stdout to the UART; microrun adds the rest of PROGRAM_CMDLINE itself
 	microrun-*) cmd=("${mr[@]}" --modules "${bz%/boot/*}" -a quiet -- "${prog[@]}") ;;

@@ -187,9 +187,9 @@ main() {
 		for f in first.bz first.elf first.bare; do echo "no strace" >"$tmp/$f.why"; done
 	else
 		if mrk_get_kernel; then
-			measure_first_run first.bz "$microrun" -k "$MRK_BZIMAGE" -m 256M --timeout 1 \
+			measure_first_run first.bz "$microrun" --no-shell -k "$MRK_BZIMAGE" -m 256M --timeout 1 \
 				2>"$tmp/first.bz.why"
-			measure_first_run first.elf "$microrun" -k "$MRK_VMLINUX" -m 256M --timeout 1 \
+			measure_first_run first.elf "$microrun" --no-shell -k "$MRK_VMLINUX" -m 256M --timeout 1 \
 				2>"$tmp/first.elf.why"
 		else
 			for f in first.bz first.elf; do echo "$MRK_SKIP_REASON" >"$tmp/$f.why"; done
@@ -201,9 +201,9 @@ main() {
 	# Twice: with the default 1 GiB, and with 32 MiB as bare_kvm's single
 	# small slot; KVM's per-slot bookkeeping grows with the slot's size.
 	if [[ -f $guestdir/hello.elf ]]; then
-		measure_exec_exit exit.hello "$microrun" -k "$guestdir/hello.elf" ||
+		measure_exec_exit exit.hello "$microrun" --no-shell -k "$guestdir/hello.elf" ||
 			echo "measuring failed" >"$tmp/exit.hello.why"
-		measure_exec_exit exit.hello32 "$microrun" -m 32M -k "$guestdir/hello.elf" ||
+		measure_exec_exit exit.hello32 "$microrun" --no-shell -m 32M -k "$guestdir/hello.elf" ||
 			echo "measuring failed" >"$tmp/exit.hello32.why"
 	else
 		echo "no $guestdir/hello.elf" >"$tmp/exit.hello.why"

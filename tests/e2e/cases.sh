@@ -29,6 +29,8 @@ KILL_AFTER=15 # then timeout(1) kills it, should --timeout not work
 PROMPT=5      # microrun must be gone this soon after SIGTERM or a closed stdout
 SHOW_LINES=40 # lines of guest output shown for a failed case
 
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
 PANIC_LINE='Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)'
 
 # e820 maps microrun builds for -m 256M and -m 4G: the MP table's and the
@@ -97,6 +99,10 @@ add "program: Ctrl-C ends the VM, status 130, nothing left" t_prog_ctrl_c
 add "program: | head -n 1 ends promptly, status 141" t_prog_head
 add "program: --timeout ends it, status 124" t_prog_timeout
 add "program: nothing left in /tmp or /dev/shm afterwards" t_prog_nothing_left
+add "shell: no program, stdin a pipe: 'echo hi; exit 3' prints hi, status 3" t_shell_pipe_status
+add "shell: stdin a pipe read to its end: uname -r on stdout, stderr apart, status 0" t_shell_pipe_eof
+add "shell: on a terminal: prompt, 42, window size and its change, job control, Ctrl-C to the guest's job, exit 5; terminal restored" t_shell_tty session
+add "shell: on a terminal, Ctrl-A x ends the VM: status 130; terminal restored" t_shell_tty escape
 
 # --- helpers -------------------------------------------------------------------
 # A case runs in directory $D, sets st (microrun's exit status) and appends
@@ -263,7 +269,7 @@ session_members() {
 
 # t_root_panic bzImage|vmlinux: the stock kernel, no root file system
 t_root_panic() {
-	mr -k "$(kernel_path "$1")"
+	mr --no-shell -k "$(kernel_path "$1")"
 	status_is 123
 	stderr_empty
 	booted || return
@@ -273,7 +279,7 @@ t_root_panic() {
 
 t_cmdline() {
 	local user='microrun.e2e=yes' m k kk w
-	mr -v -k "$BZIMAGE" -a "$user"
+	mr --no-shell -v -k "$BZIMAGE" -a "$user"
 	status_is 123
 	stderr_clean
 	booted || return
@@ -298,7 +304,7 @@ t_cmdline() {
 t_cpus() {
 	local n=$1 cpus=CPUs
 	((n == 1)) && cpus=CPU
-	mr -v -c "$n" -k "$BZIMAGE"
+	mr --no-shell -v -c "$n" -k "$BZIMAGE"
 	status_is 123
 	stderr_clean
 	booted || return
@@ -313,7 +319,7 @@ t_cpus() {
 t_acpi_off() {
 	local k
 	truncate -s 1M "$D/disk"
-	mr -v -c 2 -a acpi=off -d "$D/disk" -k "$BZIMAGE"
+	mr --no-shell -v -c 2 -a acpi=off -d "$D/disk" -k "$BZIMAGE"
 	status_is 123
 	stderr_clean
 	booted || return
@@ -331,7 +337,7 @@ t_acpi_off() {
 # kernel unchanged, and the kernel uses exactly that RAM
 t_memory() {
 	local size=$1 line total free reserved
-	mr -v -m "$size" -k "$BZIMAGE"
+	mr --no-shell -v -m "$size" -k "$BZIMAGE"
 	status_is 123
 	stderr_clean
 	booted || return
@@ -369,7 +375,7 @@ t_memory() {
 t_timeout() {
 	local t0 ms
 	t0=$(now_us)
-	bounded "$MR" --timeout 1 -k "$BZIMAGE" -a panic=0 </dev/null >"$D/out" 2>"$D/err"
+	bounded "$MR" --timeout 1 --no-shell -k "$BZIMAGE" -a panic=0 </dev/null >"$D/out" 2>"$D/err"
 	ms=$((($(now_us) - t0) / 1000))
 	make_log
 	status_is 124
@@ -431,7 +437,7 @@ signal_after() {
 # SIGTERM once the kernel is up to SMP (mid-boot). With panic=0 the guest
 # cannot end by itself, so only the signal can end it.
 t_sigterm() {
-	signal_after '*smp: Brought up 1 node*' TERM -k "$BZIMAGE" -a panic=0
+	signal_after '*smp: Brought up 1 node*' TERM --no-shell -k "$BZIMAGE" -a panic=0
 	((seen)) || return
 	status_is 143
 	stderr_empty
@@ -474,7 +480,7 @@ head_of() {
 
 t_head() {
 	local t_head t_mr n
-	head_of -k "$BZIMAGE" -a panic=0
+	head_of --no-shell -k "$BZIMAGE" -a panic=0
 	booted || return
 	n=$(wc -l <"$D/log")
 	((n == 1)) || fail "head printed $n lines, not 1"
@@ -730,6 +736,48 @@ t_prog_panic() {
 	status_is 123
 	[[ ! -s $D/out ]] || fail "stdout is not empty: $(head -c 200 "$D/out" | cat -v)"
 	grep -q 'Kernel panic - not syncing' "$D/err" || fail "the kernel's panic is not on stderr"
+}
+
+# --- the shell: no program --------------------------------------------------
+
+# shell_with STDIN-FILE ARGS...: microrun with no program, its stdin from
+# STDIN-FILE; /bin/sh, whatever the outer VM's $SHELL.
+shell_with() {
+	local in=$1
+	shift
+	bounded "$MR" --timeout "$CASE_LIMIT" -k "$BZIMAGE" --modules "${BZIMAGE%/boot/*}" \
+		-e SHELL=/bin/sh "$@" <"$in" >"$D/out" 2>"$D/err"
+	make_log
+}
+
+t_shell_pipe_status() {
+	shell_with <(printf 'echo hi; exit 3\n')
+	status_is 3
+	out_is $'hi\n'
+	stderr_empty
+}
+
+# No exit: the shell ends at the end of its stdin, which reaches the guest
+# as the end of its stdin port.
+t_shell_pipe_eof() {
+	shell_with <(printf 'uname -r\necho to-err >&2\n')
+	status_is 0
+	out_is "$KVER"$'\n'
+	[[ $(<"$D/err") == to-err ]] || fail "stderr is not exactly 'to-err': $(head -c 300 "$D/err" | cat -v)"
+}
+
+# t_shell_tty session|escape: shell-session.py drives the shell on a pty
+# (its checks are in its header); what it found wrong, if anything, is on
+# its stdout, the pty's output in $D/transcript.
+t_shell_tty() {
+	local problems
+	bounded /usr/bin/python3 "$HERE/shell-session.py" "$1" "$D/transcript" \
+		"$MR" --timeout "$CASE_LIMIT" -k "$BZIMAGE" --modules "${BZIMAGE%/boot/*}" \
+		-e SHELL=/bin/sh -e 'PS1=mr-prompt$ ' </dev/null >"$D/out" 2>"$D/err"
+	status_is 0
+	mapfile -t problems <"$D/out"
+	((${#problems[@]} == 0)) || fail "${problems[@]}"
+	((${#why[@]} == 0)) || cp "$D/transcript" "$D/out"
 }
 
 # --- running them ------------------------------------------------------------------

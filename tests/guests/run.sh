@@ -38,7 +38,7 @@ bounded() {
 
 # mr ARGS...: run microrun with stdin from /dev/null, output to $D/out, $D/err
 mr() {
-	bounded "$MR" "$@" >"$D/out" 2>"$D/err" </dev/null
+	bounded "$MR" --no-shell "$@" >"$D/out" 2>"$D/err" </dev/null
 	st=$?
 }
 
@@ -273,7 +273,7 @@ while_ready() {
 	# sh records its pid, then becomes microrun: that is the pid to signal
 	# (timeout would forward signals too, but not show who handled them)
 	bounded sh -c 'echo $$ >"$1"; shift; exec "$@"' sh "$D/pid" \
-		"$MR" "$@" -k "$G/$k" >"$fifo" 2>"$D/err" </dev/null &
+		"$MR" --no-shell "$@" -k "$G/$k" >"$fifo" 2>"$D/err" </dev/null &
 	bg=$!
 	exec {fd}<"$fifo"
 	: >"$D/out"
@@ -347,7 +347,7 @@ check_confined() {
 
 t_spin() {
 	need "$G/$1"
-	timeout --preserve-status -s KILL "$SPIN_LIMIT" "$MR" -k "$G/$1" \
+	timeout --preserve-status -s KILL "$SPIN_LIMIT" "$MR" --no-shell -k "$G/$1" \
 		2>"$D/err" </dev/null | head -n 3 >"$D/out"
 	st=${PIPESTATUS[0]}
 	[ "$st" != 137 ] || fail "microrun kept running ${SPIN_LIMIT}s after its stdout closed"
@@ -358,7 +358,7 @@ t_spin() {
 
 t_echo() {
 	need "$G/$1"
-	printf 'abcq' | bounded "$MR" -k "$G/$1" >"$D/out" 2>"$D/err"
+	printf 'abcq' | bounded "$MR" --no-shell -k "$G/$1" >"$D/out" 2>"$D/err"
 	st=${PIPESTATUS[1]}
 	status_is 122
 	out_is $'ready\nabc\nbye\n'
@@ -657,7 +657,7 @@ t_stalled_reader() {
 	mkfifo "$fifo" || { fail "mkfifo failed"; return; }
 	exec {fd}<>"$fifo"
 	bounded sh -c 'echo $$ >"$1"; shift; exec "$@"' sh "$D/pid" \
-		"$MR" -k "$G/$1" >"$fifo" 2>"$D/err" </dev/null &
+		"$MR" --no-shell -k "$G/$1" >"$fifo" 2>"$D/err" </dev/null &
 	bg=$!
 	# Filling the pipe takes the emulated guest 2 s idle, 11 s on a loaded
 	# 2-core machine: poll (gently, not to slow the guest) until LIMIT-5.
@@ -687,7 +687,7 @@ t_kvm_denied() {
 		return
 	fi
 	bounded setpriv --reuid=65534 --regid=65534 --clear-groups \
-		"$MR" -k "$G/hello.elf" >"$D/out" 2>"$D/err" </dev/null
+		"$MR" --no-shell -k "$G/hello.elf" >"$D/out" 2>"$D/err" </dev/null
 	st=$?
 	status_is 1
 	out_empty

@@ -26,7 +26,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # text reaches the kernel, and its "microrun." (not "microrun:") keeps the
 # stdout check below meaningful.
 USER_APPEND='earlyprintk=serial,ttyS0,115200 microrun.test=1'
-BOOT_ARGS=(-m 256M -c 2 -v -a "$USER_APPEND")
+BOOT_ARGS=(--no-shell -m 256M -c 2 -v -a "$USER_APPEND")
 CPUS=2
 MICRORUN_TIMEOUT=120 # microrun's own --timeout for a boot to "Memory:"
 SLACK=30             # our deadline on top of it, should microrun's not work
@@ -304,7 +304,7 @@ ended_by_own_timeout() {
 bzimage_start_test() {
 	local name=bzImage failed_before=$nfail errors
 	# Without -v: then all stderr holds is warnings and errors.
-	boot "$name" '' 30 -k "$MRK_BZIMAGE" -m 256M -c "$CPUS" -a "$USER_APPEND" --timeout 5
+	boot "$name" '' 30 --no-shell -k "$MRK_BZIMAGE" -m 256M -c "$CPUS" -a "$USER_APPEND" --timeout 5
 	check "$name: microrun accepts the bzImage and runs it until --timeout 5 (exit 124)" \
 		"microrun $(describe_boot)" ended_by_own_timeout
 	errors=$(grep -v '^microrun: warning: ' "$tmp/$name.err" |

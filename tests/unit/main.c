@@ -44,6 +44,9 @@ int main(void)
 		virtio_9p_suite,
 		virtio_console_suite,
 		profile_suite,
+		run_mode_suite,
+		escape_suite,
+		term_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
 

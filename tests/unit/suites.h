@@ -40,5 +40,8 @@ Suite *p9_confine_suite(void);
 Suite *virtio_9p_suite(void);
 Suite *virtio_console_suite(void);
 Suite *profile_suite(void);
+Suite *run_mode_suite(void);
+Suite *escape_suite(void);
+Suite *term_suite(void);
 
 #endif

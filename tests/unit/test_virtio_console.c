@@ -340,8 +340,8 @@ static void expect_resize(unsigned i, uint16_t cols, uint16_t rows)
 {
 	expect_msg(i, 0, VIRTIO_CONSOLE_RESIZE, 0);
 	ck_assert_uint_eq(got[i].extra_len, 4);
-	ck_assert_uint_eq(test_le16(got[i].extra), rows); /* Linux's order */
-	ck_assert_uint_eq(test_le16(got[i].extra + 2), cols);
+	ck_assert_uint_eq(test_le16(got[i].extra), cols); /* the spec's order */
+	ck_assert_uint_eq(test_le16(got[i].extra + 2), rows);
 }
 
 /* After the handshake: forget what it said. */
@@ -647,9 +647,62 @@ START_TEST(input_skips_receive_buffers_that_are_not_writable)
 }
 END_TEST
 
+/* The end of the host's input closes the host end (PORT_OPEN 0), after
+ * which Linux's reads of the port return 0; no input is taken any more. */
+START_TEST(input_end_closes_the_host_end)
+{
+	rx_fill = 2;
+	handshake();
+	send_control(1, VIRTIO_CONSOLE_PORT_OPEN, 1);
+	ck_assert_uint_eq(virtio_console_input(&con, 1, input, 1), 1);
+	virtio_console_input_end(&con, 1);
+	linux_control();
+	ck_assert_uint_eq(ngot, 1);
+	expect_msg(0, 1, VIRTIO_CONSOLE_PORT_OPEN, 0);
+	ck_assert_uint_eq(virtio_console_input(&con, 1, input, 1), 0);
+	virtio_console_input_end(&con, 1);	/* once only */
+	virtio_console_input_end(&con, 7);	/* no such port */
+	linux_control();
+	ck_assert_uint_eq(ngot, 1);
+}
+END_TEST
+
+/* Input that ended before the driver came: the port is announced with its
+ * host end closed (Linux starts a port closed, so reads end at once), and
+ * stays so across a reset; port 0 is unaffected. */
+/* The value of the one PORT_OPEN sent for port `id`. */
+static uint16_t port_open_value(uint32_t id)
+{
+	int found = -1;
+
+	for (unsigned i = 0; i < ngot; i++)
+		if (got[i].id == id && got[i].event == VIRTIO_CONSOLE_PORT_OPEN) {
+			ck_assert_int_eq(found, -1);
+			found = (int)i;
+		}
+	ck_assert_int_ge(found, 0);
+	return got[found].value;
+}
+
+START_TEST(input_end_before_the_driver_announces_the_port_closed)
+{
+	virtio_console_input_end(&con, 1);
+	linux_probe(LINUX_FEATURES);
+	ck_assert_uint_eq(ngot, 6);
+	ck_assert_uint_eq(port_open_value(0), 1);
+	ck_assert_uint_eq(port_open_value(1), 0);
+	ngot = 0;
+	vmdrv_write(&t, VIRTIO_MMIO_STATUS, 0);
+	linux_probe(LINUX_FEATURES);
+	ck_assert_uint_eq(ngot, 6);
+	ck_assert_uint_eq(port_open_value(0), 1);
+	ck_assert_uint_eq(port_open_value(1), 0);
+}
+END_TEST
+
 /* --- resize ---------------------------------------------------------------- */
 
-START_TEST(resize_sends_rows_then_cols)
+START_TEST(resize_sends_cols_then_rows)
 {
 	handshake();
 	uint32_t gen = vmdrv_read(&t, VIRTIO_MMIO_CONFIG_GENERATION);
@@ -908,7 +961,9 @@ Suite *virtio_console_suite(void)
 	tcase_add_test(tc, input_goes_only_into_posted_buffers);
 	tcase_add_test(tc, input_waits_for_the_guest_to_open_the_port);
 	tcase_add_test(tc, input_skips_receive_buffers_that_are_not_writable);
-	tcase_add_test(tc, resize_sends_rows_then_cols);
+	tcase_add_test(tc, input_end_closes_the_host_end);
+	tcase_add_test(tc, input_end_before_the_driver_announces_the_port_closed);
+	tcase_add_test(tc, resize_sends_cols_then_rows);
 	tcase_add_test(tc, resize_without_multiport_is_a_config_change);
 	suite_add_tcase(s, tc);
 
