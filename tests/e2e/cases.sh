@@ -99,6 +99,8 @@ add "program: Ctrl-C ends the VM, status 130, nothing left" t_prog_ctrl_c
 add "program: | head -n 1 ends promptly, status 141" t_prog_head
 add "program: --timeout ends it, status 124" t_prog_timeout
 add "program: nothing left in /tmp or /dev/shm afterwards" t_prog_nothing_left
+add "profile blockdev: -e BLOCKDEV_COUNT=2 -e BLOCKDEV_SIZE=64M: two 64 MiB disks with their serials; the scratch directory gone afterwards" t_profile_blockdev
+add "profile: a failing host step ends the run before the VM, status 118, the profile named" t_profile_host_fails
 add "shell: no program, stdin a pipe: 'echo hi; exit 3' prints hi, status 3" t_shell_pipe_status
 add "shell: stdin a pipe read to its end: uname -r on stdout, stderr apart, status 0" t_shell_pipe_eof
 add "shell: on a terminal: prompt, 42, window size and its change, job control, Ctrl-C to the guest's job, exit 5; terminal restored" t_shell_tty session
@@ -501,6 +503,30 @@ t_prog_timeout() {
 # Nothing of microrun's in the host's /tmp, /dev/shm or $TMPDIR after a
 # run: no entry there that was not before. In the outer VM /tmp is the
 # host's, read-only, where other jobs come and go: it is left out there.
+# The blockdev profile's files live in the scratch directory, made under
+# $TMPDIR: a directory of the case's own shows it was removed.
+t_profile_blockdev() {
+	mkdir -p "$D/scratch"
+	TMPDIR=$D/scratch prog -p blockdev -e BLOCKDEV_COUNT=2 -e BLOCKDEV_SIZE=64M -- \
+		sh -c 'for d in vda vdb; do echo "$d $(cat /sys/block/$d/size) $(cat /sys/block/$d/serial)"; done'
+	status_is 0
+	out_is $'vda 131072 blockdev0\nvdb 131072 blockdev1\n'
+	stderr_empty
+	[[ -z $(ls -A "$D/scratch") ]] || fail "left in the scratch area: $(ls -A "$D/scratch")"
+}
+
+t_profile_host_fails() {
+	mkdir -p "$D/broken"
+	printf '#!/bin/sh\necho "no disks today" >&2\nexit 3\n' >"$D/broken/host"
+	chmod +x "$D/broken/host"
+	prog -p "$D/broken" -- echo never
+	status_is 118
+	[[ ! -s $D/out ]] || fail "stdout is not empty: $(head -c 200 "$D/out")"
+	grep -q '^no disks today$' "$D/err" || fail "the host step's stderr is not shown"
+	grep -q "^microrun: profile 'broken': host step $D/broken/host exited with status 3" "$D/err" ||
+		fail "no message naming the profile and the status: $(head -c 300 "$D/err")"
+}
+
 t_prog_nothing_left() {
 	local dirs=(/dev/shm "${TMPDIR:-/tmp}") added
 	[[ -w /tmp ]] && dirs+=(/tmp)
