@@ -7,9 +7,11 @@
 #                                            case; REASON if not built yet
 #   cases.sh --budget                        worst-case run times in seconds:
 #                                            all cases, and the longest one
-#   cases.sh MICRORUN BZIMAGE VMLINUX KVER GUEST_INITRD
+#   cases.sh MICRORUN BZIMAGE VMLINUX KVER GUEST_INITRD TEST_MODULES
 #                                            run the cases (GUEST_INITRD:
-#                                            outer.sh's guest_initramfs)
+#                                            outer.sh's guest_initramfs;
+#                                            TEST_MODULES: test-modules.sh's
+#                                            .ko directory)
 #
 # Prints "ok N - ..." or "not ok N - ..." per case, the latter followed by
 # "#" lines: what was wrong, microrun's exit status, the tail of the guest's
@@ -67,6 +69,22 @@ pending() {
 	PENDING+=("$2")
 }
 
+# needs REASON DESCRIPTION FUNCTION [ARG...]: add, unless REASON says why
+# its feature is not built yet
+needs() {
+	if [[ -n $1 ]]; then
+		pending "$2" "$1"
+	else
+		add "${@:2}"
+	fi
+}
+
+# Profiles (-p), once this checkout's microrun has them. Read from the
+# source, not the binary: --list has no binary, and the list must not
+# change between --list and the run.
+PROFILES="no -p (--profile) in this checkout's src/cli.c yet"
+grep -q '"profile"' "$(dirname "$0")/../../src/cli.c" 2>/dev/null && PROFILES=''
+
 add "bzImage: boots to the root-mount panic, status 123, silent stderr" t_root_panic bzImage
 add "vmlinux: boots to the root-mount panic, status 123, silent stderr" t_root_panic vmlinux
 add "-v -a TEXT: the kernel's 'Command line:' equals microrun's, with TEXT and the defaults" t_cmdline
@@ -97,6 +115,9 @@ add "program: Ctrl-C ends the VM, status 130, nothing left" t_prog_ctrl_c
 add "program: | head -n 1 ends promptly, status 141" t_prog_head
 add "program: --timeout ends it, status 124" t_prog_timeout
 add "program: nothing left in /tmp or /dev/shm afterwards" t_prog_nothing_left
+needs "$PROFILES" "profile modules: MODULES_LOAD=microrun_hello_dep loads microrun_hello_base first (modules.dep), both live, their parameters read" t_prof_modules_load
+needs "$PROFILES" "profile modules: every module of MODULES_DIR by default" t_prof_modules_all
+needs "$PROFILES" "profile modules: MODULES_DIR unset or without a .ko: status 118 before any VM, the message names MODULES_DIR" t_prof_modules_bad
 
 # --- helpers -------------------------------------------------------------------
 # A case runs in directory $D, sets st (microrun's exit status) and appends
@@ -732,6 +753,44 @@ t_prog_panic() {
 	grep -q 'Kernel panic - not syncing' "$D/err" || fail "the kernel's panic is not on stderr"
 }
 
+# The modules profile on test-modules.sh's modules (hello_mod/).
+modules_built() {
+	[[ -n $TEST_MODULES ]] && return 0
+	fail "the test modules could not be built (see the test-modules.sh messages before the cases)"
+	return 1
+}
+
+t_prof_modules_load() {
+	modules_built || return
+	prog -p modules -e MODULES_DIR="$TEST_MODULES" -e MODULES_LOAD=microrun_hello_dep -- sh -c '
+		cut -d " " -f 1,4 /proc/modules | grep "^microrun_hello" | sort
+		cat /sys/module/microrun_hello_base/parameters/greeting /sys/module/microrun_hello_dep/parameters/answer'
+	status_is 0
+	# /proc/modules' fourth field: the modules using this one
+	out_is $'microrun_hello_base microrun_hello_dep,\nmicrorun_hello_dep -\nhello from microrun_hello_base\n42\n'
+}
+
+t_prof_modules_all() {
+	modules_built || return
+	prog -p modules -e MODULES_DIR="$TEST_MODULES" -- sh -c 'grep -o "^microrun_hello_[a-z]*" /proc/modules | sort'
+	status_is 0
+	out_is $'microrun_hello_base\nmicrorun_hello_dep\n'
+}
+
+t_prof_modules_bad() {
+	# The host step sees microrun's environment too, not only its -e.
+	unset MODULES_DIR MODULES_LOAD
+	mkdir -p "$D/empty"
+	prog -p modules -e MODULES_DIR="$D/empty" -- echo ran
+	status_is 118
+	[[ ! -s $D/out ]] || fail "the program ran: $(head -c 200 "$D/out" | cat -v)"
+	grep -qF "modules: MODULES_DIR=$D/empty holds no .ko file" "$D/err" ||
+		fail "stderr does not say that MODULES_DIR=$D/empty holds no .ko file"
+	prog -p modules -- echo ran
+	status_is 118
+	grep -qF "modules: MODULES_DIR is not set" "$D/err" || fail "stderr does not say that MODULES_DIR is not set"
+}
+
 # --- running them ------------------------------------------------------------------
 
 # Shows file $2 as "#" lines: its last SHOW_LINES lines, \r dropped and
@@ -811,11 +870,11 @@ main() {
 	--list) list_cases; return 0 ;;
 	--budget) budget; return 0 ;;
 	esac
-	if (($# != 5)); then
-		echo "usage: $0 --list | --budget | MICRORUN BZIMAGE VMLINUX KVER GUEST_INITRD" >&2
+	if (($# != 6)); then
+		echo "usage: $0 --list | --budget | MICRORUN BZIMAGE VMLINUX KVER GUEST_INITRD TEST_MODULES" >&2
 		return 2
 	fi
-	MR=$1 BZIMAGE=$2 VMLINUX=$3 KVER=$4 GUEST_INITRD=$5
+	MR=$1 BZIMAGE=$2 VMLINUX=$3 KVER=$4 GUEST_INITRD=$5 TEST_MODULES=$6
 	BG='' npass=0 nfail=0 nskip=0 TIMES=()
 	trap cleanup EXIT
 	trap 'exit 130' INT
