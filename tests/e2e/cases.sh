@@ -7,9 +7,11 @@
 #                                            case; REASON if not built yet
 #   cases.sh --budget                        worst-case run times in seconds:
 #                                            all cases, and the longest one
-#   cases.sh MICRORUN BZIMAGE VMLINUX KVER GUEST_INITRD
+#   cases.sh MICRORUN BZIMAGE VMLINUX KVER GUEST_INITRD TEST_MODULES
 #                                            run the cases (GUEST_INITRD:
-#                                            outer.sh's guest_initramfs)
+#                                            outer.sh's guest_initramfs;
+#                                            TEST_MODULES: test-modules.sh's
+#                                            .ko directory)
 #
 # Prints "ok N - ..." or "not ok N - ..." per case, the latter followed by
 # "#" lines: what was wrong, microrun's exit status, the tail of the guest's
@@ -105,6 +107,9 @@ add "shell: no program, stdin a pipe: 'echo hi; exit 3' prints hi, status 3" t_s
 add "shell: stdin a pipe read to its end: uname -r on stdout, stderr apart, status 0" t_shell_pipe_eof
 add "shell: on a terminal: prompt, 42, window size and its change, job control, Ctrl-C to the guest's job, exit 5; terminal restored" t_shell_tty session
 add "shell: on a terminal, Ctrl-A x ends the VM: status 130; terminal restored" t_shell_tty escape
+add "profile modules: MODULES_LOAD=microrun_hello_dep loads microrun_hello_base first (modules.dep), both live, their parameters read" t_prof_modules_load
+add "profile modules: every module of MODULES_DIR by default" t_prof_modules_all
+add "profile modules: MODULES_DIR unset or without a .ko: status 118 before any VM, the message names MODULES_DIR" t_prof_modules_bad
 
 # --- helpers -------------------------------------------------------------------
 # A case runs in directory $D, sets st (microrun's exit status) and appends
@@ -806,6 +811,44 @@ t_shell_tty() {
 	((${#why[@]} == 0)) || cp "$D/transcript" "$D/out"
 }
 
+# The modules profile on test-modules.sh's modules (hello_mod/).
+modules_built() {
+	[[ -n $TEST_MODULES ]] && return 0
+	fail "the test modules could not be built (see the test-modules.sh messages before the cases)"
+	return 1
+}
+
+t_prof_modules_load() {
+	modules_built || return
+	prog -p modules -e MODULES_DIR="$TEST_MODULES" -e MODULES_LOAD=microrun_hello_dep -- sh -c '
+		cut -d " " -f 1,4 /proc/modules | grep "^microrun_hello" | sort
+		cat /sys/module/microrun_hello_base/parameters/greeting /sys/module/microrun_hello_dep/parameters/answer'
+	status_is 0
+	# /proc/modules' fourth field: the modules using this one
+	out_is $'microrun_hello_base microrun_hello_dep,\nmicrorun_hello_dep -\nhello from microrun_hello_base\n42\n'
+}
+
+t_prof_modules_all() {
+	modules_built || return
+	prog -p modules -e MODULES_DIR="$TEST_MODULES" -- sh -c 'grep -o "^microrun_hello_[a-z]*" /proc/modules | sort'
+	status_is 0
+	out_is $'microrun_hello_base\nmicrorun_hello_dep\n'
+}
+
+t_prof_modules_bad() {
+	# The host step sees microrun's environment too, not only its -e.
+	unset MODULES_DIR MODULES_LOAD
+	mkdir -p "$D/empty"
+	prog -p modules -e MODULES_DIR="$D/empty" -- echo ran
+	status_is 118
+	[[ ! -s $D/out ]] || fail "the program ran: $(head -c 200 "$D/out" | cat -v)"
+	grep -qF "modules: MODULES_DIR=$D/empty holds no .ko file" "$D/err" ||
+		fail "stderr does not say that MODULES_DIR=$D/empty holds no .ko file"
+	prog -p modules -- echo ran
+	status_is 118
+	grep -qF "modules: MODULES_DIR is not set" "$D/err" || fail "stderr does not say that MODULES_DIR is not set"
+}
+
 # --- running them ------------------------------------------------------------------
 
 # Shows file $2 as "#" lines: its last SHOW_LINES lines, \r dropped and
@@ -885,11 +928,11 @@ main() {
 	--list) list_cases; return 0 ;;
 	--budget) budget; return 0 ;;
 	esac
-	if (($# != 5)); then
-		echo "usage: $0 --list | --budget | MICRORUN BZIMAGE VMLINUX KVER GUEST_INITRD" >&2
+	if (($# != 6)); then
+		echo "usage: $0 --list | --budget | MICRORUN BZIMAGE VMLINUX KVER GUEST_INITRD TEST_MODULES" >&2
 		return 2
 	fi
-	MR=$1 BZIMAGE=$2 VMLINUX=$3 KVER=$4 GUEST_INITRD=$5
+	MR=$1 BZIMAGE=$2 VMLINUX=$3 KVER=$4 GUEST_INITRD=$5 TEST_MODULES=$6
 	BG='' npass=0 nfail=0 nskip=0 TIMES=()
 	trap cleanup EXIT
 	trap 'exit 130' INT

@@ -36,6 +36,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../realkernel/kernel.sh"
 # shellcheck source=tests/e2e/outer.sh
 . "$here/outer.sh"
+# shellcheck source=tests/e2e/test-modules.sh
+. "$here/test-modules.sh"
 
 # The outer VM's time on top of the cases' worst case: its boot (3 s of
 # guest time here), module loading, power-off.
@@ -45,7 +47,7 @@ CONSOLE_LINES=30
 
 npass=0 nfail=0 nskip=0 STALLED=0
 declare -A reported=()
-OUTER_PID='' CASES_PID='' CASES_FD='' OUTER_STATUS='' OUTER_FAILED='' tmp='' GUEST_INITRD=''
+OUTER_PID='' CASES_PID='' CASES_FD='' OUTER_STATUS='' OUTER_FAILED='' tmp='' GUEST_INITRD='' TEST_MODULES=''
 
 # --- the list of cases and their results ---------------------------------
 
@@ -173,9 +175,10 @@ relay() {
 
 # --- running the cases ---------------------------------------------------
 
-# Arguments for cases.sh: microrun, the kernel, the guest initramfs.
+# Arguments for cases.sh: microrun, the kernel, the guest initramfs, the
+# test modules.
 cases_args() {
-	CASES_ARGS=("$MICRORUN" "$MRK_BZIMAGE" "$MRK_VMLINUX" "$MRK_VERSION" "$GUEST_INITRD")
+	CASES_ARGS=("$MICRORUN" "$MRK_BZIMAGE" "$MRK_VMLINUX" "$MRK_VERSION" "$GUEST_INITRD" "$TEST_MODULES")
 }
 
 run_direct() {
@@ -219,7 +222,7 @@ write_job() {
 
 run_nested() {
 	local path budget idle limit start why
-	for path in "$MICRORUN" "$here" "$MRK_BZIMAGE" "$MRK_VMLINUX" "$GUEST_INITRD"; do
+	for path in "$MICRORUN" "$here" "$MRK_BZIMAGE" "$MRK_VMLINUX" "$GUEST_INITRD" "$TEST_MODULES"; do
 		if hidden_in_outer_vm "$path"; then
 			fail_unreported "$path is under a directory the outer VM replaces (/proc, /sys, /dev, /run)"
 			return
@@ -313,6 +316,8 @@ main() {
 	printf '# e2e: %s, Debian kernel %s, mode %s (%s)\n' "$MICRORUN" "$MRK_VERSION" "$MODE" "$WHY"
 	# The cases that need a program in the guest say so if this fails.
 	GUEST_INITRD=$(guest_initramfs "$MRK_VERSION" "${MRK_BZIMAGE%/boot/*}") || GUEST_INITRD=''
+	# So do the cases of the modules profile.
+	TEST_MODULES=$(test_modules "$MRK_VERSION") || TEST_MODULES=''
 	cases_args
 	case $MODE in
 	direct) run_direct ;;

@@ -103,11 +103,12 @@ mrk_verify_deb() {
 	fi
 }
 
-# Prints the path of a verified .deb of package $2 in cache $1,
-# downloading it first unless the cache already holds a good one.
+# Prints the path of a verified .deb of package $2 (at version $3 if
+# given) in cache $1, downloading it first unless the cache already holds a
+# good one.
 mrk_fetch_deb() {
-	local cache=$1 pkg=$2 tmp deb found=
-	for deb in "$cache/${pkg}"_*_amd64.deb; do
+	local cache=$1 pkg=$2 ver=${3-} tmp deb found=
+	for deb in "$cache/${pkg}_${ver:-*}_"*.deb; do
 		[[ -e $deb ]] || continue
 		if mrk_verify_deb "$deb"; then
 			printf '%s\n' "$deb"
@@ -120,12 +121,12 @@ mrk_fetch_deb() {
 	done
 	command -v apt-get >/dev/null 2>&1 || { mrk_log "no apt-get"; return 1; }
 	tmp=$(mktemp -d "$cache/.download.XXXXXX") || return 1
-	mrk_log "downloading $pkg (about 70 MB) into $cache"
+	mrk_log "downloading $pkg${ver:+ $ver} into $cache"
 	# apt-get download writes into the current directory. As root apt warns
 	# that it downloads unsandboxed (the _apt user cannot write to a 0700
 	# temp dir): harmless, so its output is shown only on failure.
-	if ! (cd "$tmp" && timeout 900 apt-get download "$pkg") >"$tmp/log" 2>&1; then
-		mrk_log "apt-get download $pkg failed:"
+	if ! (cd "$tmp" && timeout 900 apt-get download "$pkg${ver:+=$ver}") >"$tmp/log" 2>&1; then
+		mrk_log "apt-get download $pkg${ver:+=$ver} failed:"
 		sed 's/^/kernel.sh:   /' "$tmp/log" >&2
 		rm -rf "$tmp"
 		return 1
