@@ -8,6 +8,7 @@
 
 #include "src/guest_env.h"
 #include "src/log.h"
+#include "src/profile_guest.h"
 #include "src/x86/machine.h"
 
 extern char **environ;
@@ -119,6 +120,21 @@ static int prepare_modules(struct program *p, const struct mr_config *cfg)
 	return r;
 }
 
+_Static_assert(MR_MAX_PROFILES <= RUNCFG_MAX_PROFILES && RUNCFG_MAX_PROFILES == STATUS_MAX_PROFILES,
+	       "the guest's init reports a profile by its index in the configuration");
+
+/* Every profile, with or without guest parts, so that a profile's index
+ * in the configuration is its index in cfg->profiles. */
+static int prepare_profiles(struct program *p, const struct mr_config *cfg)
+{
+	for (unsigned i = 0; i < cfg->nprofiles; i++) {
+		int r = profile_guest_parts(&cfg->profiles[i], &p->profiles[i]);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
 static int prepare_config(struct program *p, const struct mr_config *cfg, bool stdout_on_console)
 {
 	const struct runcfg c = {
@@ -128,6 +144,7 @@ static int prepare_config(struct program *p, const struct mr_config *cfg, bool s
 		.mounts = p->mounts, .nmounts = p->nmounts,
 		.modules = p->module_list, .nmodules = (unsigned)p->nmodules,
 		.console = { "", stdout_on_console ? "" : PC_STDOUT_PORT, PC_STDERR_PORT },
+		.profiles = p->profiles, .nprofiles = cfg->nprofiles,
 	};
 	const char *why = NULL;
 	int r = runcfg_encode(&c, &p->config, &p->config_len, &why);
@@ -188,6 +205,8 @@ int program_prepare(struct program *p, const struct mr_config *cfg, bool stdout_
 		r = prepare_host_view(p, cfg);
 	if (!r)
 		r = prepare_modules(p, cfg);
+	if (!r)
+		r = prepare_profiles(p, cfg);
 	if (!r)
 		r = prepare_config(p, cfg, stdout_on_console);
 	p->initrd = (struct initrd_source){

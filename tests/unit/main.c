@@ -44,6 +44,8 @@ int main(void)
 		virtio_9p_suite,
 		virtio_console_suite,
 		profile_suite,
+		init_tree_copy_suite,
+		profile_guest_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
 

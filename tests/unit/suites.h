@@ -40,5 +40,7 @@ Suite *p9_confine_suite(void);
 Suite *virtio_9p_suite(void);
 Suite *virtio_console_suite(void);
 Suite *profile_suite(void);
+Suite *init_tree_copy_suite(void);
+Suite *profile_guest_suite(void);
 
 #endif
