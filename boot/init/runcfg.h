@@ -85,8 +85,9 @@ struct runcfg_profile {
 	bool guest, files;      /* DIR/guest runs, DIR/files/ is placed */
 };
 
-/* One decoded profile entry, from `first` (a string of view.profiles). */
-void runcfg_profile_at(const char *first, struct runcfg_profile *p);
+/* The profile entry starting at `first` (a string of view.profiles);
+ * returns where the next entry starts. */
+const char *runcfg_profile_at(const char *first, struct runcfg_profile *p);
 
 struct runcfg {
 	const char *const *argv;

@@ -248,12 +248,12 @@ void runcfg_list_array(const struct runcfg_list *l, const char **out)
 	out[l->n] = NULL;
 }
 
-void runcfg_profile_at(const char *first, struct runcfg_profile *p)
+const char *runcfg_profile_at(const char *first, struct runcfg_profile *p)
 {
-	const char *dir = runcfg_next(first), *guest = runcfg_next(dir);
+	const char *dir = runcfg_next(first), *guest = runcfg_next(dir), *files = runcfg_next(guest);
 
 	*p = (struct runcfg_profile){
-		.name = first, .dir = dir, .guest = guest[0] != '\0',
-		.files = runcfg_next(guest)[0] != '\0',
+		.name = first, .dir = dir, .guest = guest[0] != '\0', .files = files[0] != '\0',
 	};
+	return runcfg_next(files);
 }

@@ -108,13 +108,10 @@ START_TEST(test_in_the_configuration)
 	ck_assert_int_eq(runcfg_decode(buf, len, &v, &why), 0);
 	ck_assert_uint_eq(v.profiles.n, 2 * RUNCFG_PROFILE_STRINGS);
 	struct runcfg_profile got;
-	runcfg_profile_at(v.profiles.first, &got);
+	const char *second = runcfg_profile_at(v.profiles.first, &got);
 	ck_assert_str_eq(got.name, "both");
 	ck_assert_str_eq(got.dir, prof[0].dir);
 	ck_assert(got.guest && got.files);
-	const char *second = v.profiles.first;
-	for (int i = 0; i < RUNCFG_PROFILE_STRINGS; i++)
-		second = runcfg_next(second);
 	runcfg_profile_at(second, &got);
 	ck_assert_str_eq(got.name, "hostonly");
 	ck_assert(!got.guest && !got.files);

@@ -109,13 +109,14 @@ START_TEST(test_round_trip)
 	ck_assert_str_eq(view.console[1], "microrun.stdout");
 	ck_assert_str_eq(view.console[2], "/dev/hvc0");
 	assert_list(&view.profiles, profile_strings, 8);
-	runcfg_profile_at(view.profiles.first, &p);
+	const char *next = runcfg_profile_at(view.profiles.first, &p);
 	ck_assert_str_eq(p.name, "debug");
 	ck_assert_str_eq(p.dir, "/usr/share/microrun/profiles/debug");
 	ck_assert(p.guest && !p.files);
-	runcfg_profile_at(runcfg_next(runcfg_next(runcfg_next(runcfg_next(p.name)))), &p);
+	next = runcfg_profile_at(next, &p);
 	ck_assert_str_eq(p.name, "my profile");
 	ck_assert(p.guest && p.files);
+	ck_assert_ptr_eq(next, (const char *)buf + len);
 }
 END_TEST
 
