@@ -128,9 +128,13 @@ _Static_assert(MR_MAX_PROFILES <= RUNCFG_MAX_PROFILES && RUNCFG_MAX_PROFILES == 
 static int prepare_profiles(struct program *p, const struct mr_config *cfg)
 {
 	for (unsigned i = 0; i < cfg->nprofiles; i++) {
+		const struct runcfg_profile *g = &p->profiles[i];
 		int r = profile_guest_parts(&cfg->profiles[i], &p->profiles[i]);
 		if (r)
 			return r;
+		if (g->guest || g->files)
+			mr_info("profile '%s': in the guest, %s%s%s", g->name, g->files ? "files/" : "",
+				g->files && g->guest ? " then " : "", g->guest ? "its guest step" : "");
 	}
 	return 0;
 }

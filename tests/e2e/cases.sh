@@ -97,6 +97,10 @@ add "program: Ctrl-C ends the VM, status 130, nothing left" t_prog_ctrl_c
 add "program: | head -n 1 ends promptly, status 141" t_prog_head
 add "program: --timeout ends it, status 124" t_prog_timeout
 add "program: nothing left in /tmp or /dev/shm afterwards" t_prog_nothing_left
+add "profiles: -p DIR: files/ placed, the guest step run first, its output on stderr only" t_prof_guest
+add "profiles: a failing guest step: status 119, the profile named, the program not run" t_prof_guest_fails
+add "profiles: debug: debugfs, tracefs and configfs mounted, the kernel's log on stderr" t_prof_debug
+add "profiles: memdev: MEMDEV_COUNT brd RAM disks of MEMDEV_SIZE_KB" t_prof_memdev
 
 # --- helpers -------------------------------------------------------------------
 # A case runs in directory $D, sets st (microrun's exit status) and appends
@@ -730,6 +734,54 @@ t_prog_panic() {
 	status_is 123
 	[[ ! -s $D/out ]] || fail "stdout is not empty: $(head -c 200 "$D/out" | cat -v)"
 	grep -q 'Kernel panic - not syncing' "$D/err" || fail "the kernel's panic is not on stderr"
+}
+
+# --- profiles' guest parts -------------------------------------------------------
+
+# The built-in profiles, by directory: the checkout's own, whatever the
+# search path holds.
+PROFILES=$(cd "$(dirname "$0")/../.." && pwd)/profiles
+
+# A profile in $D, under the outer VM's /tmp, which the guest has a /tmp of
+# its own over: the init binds it from the host's root.
+t_prof_guest() {
+	mkdir -p "$D/prof/files/etc" &&
+		printf '#!/bin/sh\necho "guest step: $MICRORUN_PROFILE in $PWD"\necho ran >/run/prof-ran\n' >"$D/prof/guest" &&
+		chmod 755 "$D/prof/guest" && printf 'placed\n' >"$D/prof/files/etc/microrun-e2e-prof" ||
+		{ fail "cannot make the profile"; return; }
+	prog -p "$D/prof" -- sh -c 'cat /etc/microrun-e2e-prof /run/prof-ran'
+	status_is 0
+	out_is $'placed\nran\n'
+	[[ $(<"$D/err") == "guest step: prof in $PWD" ]] ||
+		fail "stderr is not exactly the guest step's line: $(head -c 300 "$D/err" | cat -v)"
+	[[ ! -e /etc/microrun-e2e-prof ]] || fail "the profile's file reached the host's /etc"
+}
+
+t_prof_guest_fails() {
+	mkdir -p "$D/bad" && printf '#!/bin/sh\necho failing >&2\nexit 7\n' >"$D/bad/guest" &&
+		chmod 755 "$D/bad/guest" || { fail "cannot make the profile"; return; }
+	prog -p "$D/bad" -- echo program ran
+	status_is 119
+	[[ ! -s $D/out ]] || fail "stdout is not empty: $(head -c 200 "$D/out" | cat -v)"
+	grep -qx failing "$D/err" || fail "the guest step's output is not on stderr"
+	grep -qxF "microrun: profile 'bad': guest step $D/bad/guest exited with status 7" "$D/err" ||
+		fail "microrun does not name the profile and the step's status"
+}
+
+t_prof_debug() {
+	prog -p "$PROFILES/debug" -- sh -c 'for m in "debug debugfs" "tracing tracefs" "config configfs"; do
+grep -q " /sys/kernel/$m " /proc/mounts && echo "${m#* }"; done; test -r /sys/kernel/tracing/trace && echo trace'
+	status_is 0
+	out_is $'debugfs\ntracefs\nconfigfs\ntrace\n'
+	grep -q 'Command line: .*loglevel=8' "$D/err" || fail "the kernel's log, with loglevel=8, is not on stderr"
+}
+
+t_prof_memdev() {
+	prog -p "$PROFILES/memdev" -e MEMDEV_COUNT=2 -e MEMDEV_SIZE_KB=1024 -- \
+		sh -c 'cat /sys/block/ram0/size /sys/block/ram1/size; test -e /sys/block/ram2 || echo two'
+	status_is 0
+	out_is $'2048\n2048\ntwo\n'
+	stderr_empty
 }
 
 # --- running them ------------------------------------------------------------------
