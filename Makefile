@@ -19,8 +19,9 @@ LIB_SRCS := $(filter-out src/main.c, \
 	$(wildcard src/*.c src/x86/*.c boot/*.c boot/x86/*.c devices/*.c)) \
 	boot/init/runcfg_decode.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/boot/init_image.o
-# The guest init's child management is built for the host too, and tested.
-UNIT_SRCS := $(wildcard tests/unit/*.c) boot/init/child.c
+# The guest init's child management and tree copy are built for the host
+# too, and tested.
+UNIT_SRCS := $(wildcard tests/unit/*.c) boot/init/child.c boot/init/tree_copy.c
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/%.o)
 
 # `make V=1` shows the full commands.

@@ -57,6 +57,17 @@ static void put_mounts(struct writer *w, const struct runcfg_mount *m, unsigned 
 	}
 }
 
+static void put_profiles(struct writer *w, const struct runcfg_profile *p, unsigned n)
+{
+	put_count(w, RUNCFG_PROFILE_STRINGS * n);
+	for (unsigned i = 0; i < n; i++) {
+		put_string(w, p[i].name);
+		put_string(w, p[i].dir);
+		put_string(w, p[i].guest ? "guest" : "");
+		put_string(w, p[i].files ? "files" : "");
+	}
+}
+
 /* Once to measure (buf NULL), once to fill. */
 static void put_all(struct writer *w, const struct runcfg *c)
 {
@@ -69,6 +80,7 @@ static void put_all(struct writer *w, const struct runcfg *c)
 	put_mounts(w, c->mounts, c->nmounts);
 	put_list(w, c->modules, c->nmodules);
 	put_list(w, c->console, RUNCFG_CONSOLES);
+	put_profiles(w, c->profiles, c->nprofiles);
 }
 
 int runcfg_encode(const struct runcfg *c, uint8_t **buf, size_t *len, const char **why)

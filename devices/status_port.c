@@ -37,19 +37,34 @@ int64_t status_port_encode(enum status_kind kind, unsigned value)
 		if (value < 1 || value > STATUS_STEP_MAX)
 			return -1;
 		break;
-	default:
+	default:  /* STATUS_KIND_PROFILE_FAILED has an encoder of its own */
 		return -1;
 	}
 	return (int64_t)(((uint32_t)kind << 8) | value);
 }
 
+int64_t status_port_encode_profile(enum status_profile_how how, unsigned profile, unsigned value)
+{
+	unsigned max = how == STATUS_PROFILE_SIGNALED ? 127 : 255;
+
+	if ((unsigned)how > STATUS_PROFILE_HOW_MAX || profile >= STATUS_MAX_PROFILES ||
+	    value < 1 || value > max)
+		return -1;
+	return (int64_t)((uint32_t)how << 24 | profile << 16 |
+			 (uint32_t)STATUS_KIND_PROFILE_FAILED << 8 | value);
+}
+
+/* Valid exactly when encoding the fields again gives back `v`. */
 static bool decode(uint32_t v, struct status_report *r)
 {
-	if (v >> 16)
-		return false;
-	r->kind = (enum status_kind)(v >> 8);
-	r->value = (uint8_t)v;
-	return status_port_encode(r->kind, r->value) == (int64_t)v;
+	*r = (struct status_report){
+		.kind = (enum status_kind)((v >> 8) & 0xff), .value = (uint8_t)v,
+	};
+	if (r->kind != STATUS_KIND_PROFILE_FAILED)
+		return status_port_encode(r->kind, r->value) == (int64_t)v;
+	r->profile = (uint8_t)(v >> 16);
+	r->how = (uint8_t)(v >> 24);
+	return status_port_encode_profile(r->how, r->profile, r->value) == (int64_t)v;
 }
 
 static void write_value(struct status_port *s, uint32_t v)

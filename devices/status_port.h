@@ -10,7 +10,13 @@
  *     STATUS_KIND_EXITED    the program exited with status VALUE;
  *     STATUS_KIND_SIGNALED  the program was killed by signal VALUE (1-127);
  *     STATUS_KIND_INIT_FAILED  the init could not start the program: VALUE
- *                   is the step that failed (enum status_init_step).
+ *                   is the step that failed (enum status_init_step);
+ *     STATUS_KIND_PROFILE_FAILED  a profile's guest step failed, and the
+ *                   write also holds (HOW << 24) | (PROFILE << 16): PROFILE
+ *                   is its index in the run's configuration (below
+ *                   STATUS_MAX_PROFILES), HOW and VALUE as enum
+ *                   status_profile_how says. Every other kind has bits
+ *                   16-31 clear.
  * The first valid write is the report and ends the VM at once; later
  * writes, writes of another width or offset, and values outside the above
  * are ignored (and counted). No KVM here, and no locking: the caller
@@ -28,6 +34,18 @@ enum status_kind {
 	STATUS_KIND_EXITED = 0,
 	STATUS_KIND_SIGNALED = 1,
 	STATUS_KIND_INIT_FAILED = 2,
+	STATUS_KIND_PROFILE_FAILED = 3,
+};
+
+#define STATUS_MAX_PROFILES 16
+
+/* How a profile's guest step failed, and what VALUE is then. */
+enum status_profile_how {
+	STATUS_PROFILE_EXITED = 0,    /* DIR/guest exited with VALUE (1-255) */
+	STATUS_PROFILE_SIGNALED = 1,  /* DIR/guest was killed by signal VALUE (1-127) */
+	STATUS_PROFILE_START = 2,     /* DIR/guest could not be run: errno VALUE (1-255) */
+	STATUS_PROFILE_FILES = 3,     /* DIR/files/ could not be placed: errno VALUE */
+	STATUS_PROFILE_HOW_MAX = STATUS_PROFILE_FILES,
 };
 
 /* What the init was doing when it gave up; each has a name for microrun's
@@ -50,6 +68,8 @@ enum status_init_step {
 struct status_report {
 	enum status_kind kind;
 	uint8_t value;
+	uint8_t profile;          /* for STATUS_KIND_PROFILE_FAILED: */
+	uint8_t how;              /* enum status_profile_how */
 };
 
 struct status_port_ops {
@@ -71,6 +91,8 @@ void status_port_access(struct status_port *s, unsigned offset, uint8_t *data, u
 
 /* The value a writer puts on the port; -1 if kind/value are out of range. */
 int64_t status_port_encode(enum status_kind kind, unsigned value);
+/* The same for a failed guest step of profile `profile`. */
+int64_t status_port_encode_profile(enum status_profile_how how, unsigned profile, unsigned value);
 /* "mount the root file system" etc.; "?" for an unknown step. */
 const char *status_port_step_name(unsigned step);
 

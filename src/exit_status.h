@@ -9,6 +9,7 @@ enum mr_exit_status {
 	MR_EXIT_ERROR = 1,         /* microrun failed: kernel, /dev/kvm, memory */
 	MR_EXIT_USAGE = 2,         /* bad command line */
 	MR_EXIT_PROFILE_FAILED = 118, /* a profile's host step failed (src/profile_host.h) */
+	MR_EXIT_PROFILE_GUEST_FAILED = 119, /* a profile's guest step failed, or its files/ */
 	MR_EXIT_INIT_FAILED = 120, /* the guest's init could not set up the program */
 	MR_EXIT_VCPU_FAILED = 121, /* KVM could not run the guest any further */
 	MR_EXIT_GUEST_RESET = 122, /* guest reset or rebooted (i8042, triple fault) */

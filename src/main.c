@@ -11,6 +11,7 @@
 #include "src/cmdline.h"
 #include "src/exit_status.h"
 #include "src/log.h"
+#include "src/profile_guest.h"
 #include "src/profile_host.h"
 #include "src/profile_merge.h"
 #include "src/program.h"
@@ -22,8 +23,36 @@
 #include "src/vcpu.h"
 #include "src/vm.h"
 
+/* A profile's guest step that failed: named, with how; what it printed
+ * is on stderr already. */
+static int profile_status(const struct status_report *r, const struct mr_config *cfg)
+{
+	const char *name = r->profile < cfg->nprofiles ? cfg->profiles[r->profile].name : "?";
+	const char *dir = r->profile < cfg->nprofiles ? cfg->profiles[r->profile].dir : "?";
+
+	switch (r->how) {
+	case STATUS_PROFILE_EXITED:
+		mr_err("profile '%s': guest step %s/guest exited with status %u", name, dir, r->value);
+		break;
+	case STATUS_PROFILE_SIGNALED:
+		mr_err("profile '%s': guest step %s/guest was killed by signal %u (%s)", name, dir,
+		       r->value, strsignal(r->value));
+		break;
+	case STATUS_PROFILE_START:
+		mr_err("profile '%s': guest step %s/guest could not be run in the guest: %s "
+		       "(it needs its x bit, and a #! line naming an interpreter the guest has)",
+		       name, dir, strerror(r->value));
+		break;
+	default:
+		mr_err("profile '%s': %s/files/ could not be placed into the guest's root: %s "
+		       "(the line above names the file)", name, dir, strerror(r->value));
+		break;
+	}
+	return MR_EXIT_PROFILE_GUEST_FAILED;
+}
+
 /* What the guest's init reported on the exit-status port. */
-static int program_status(const struct status_report *r)
+static int program_status(const struct status_report *r, const struct mr_config *cfg)
 {
 	switch (r->kind) {
 	case STATUS_KIND_EXITED:
@@ -32,6 +61,8 @@ static int program_status(const struct status_report *r)
 	case STATUS_KIND_SIGNALED:
 		mr_info("the program was killed by signal %u", r->value);
 		return MR_EXIT_SIGNAL_BASE + r->value;
+	case STATUS_KIND_PROFILE_FAILED:
+		return profile_status(r, cfg);
 	case STATUS_KIND_INIT_FAILED:
 		break;
 	}
@@ -42,14 +73,15 @@ static int program_status(const struct status_report *r)
 	return r->value == STATUS_STEP_EXEC ? MR_EXIT_CANNOT_EXEC : MR_EXIT_INIT_FAILED;
 }
 
-static int exit_status(const struct vm *vm, const struct outcome *o, bool panicked)
+static int exit_status(const struct vm *vm, const struct outcome *o, bool panicked,
+		       const struct mr_config *cfg)
 {
 	if (o->signal)
 		return MR_EXIT_SIGNAL_BASE + o->signal;
 	if (o->timed_out && o->end == VM_END_STOPPED)
 		return MR_EXIT_TIMEOUT;
 	switch (o->end) {
-	case VM_END_STATUS: return program_status(&vm->status);
+	case VM_END_STATUS: return program_status(&vm->status, cfg);
 	case VM_END_POWEROFF: return MR_EXIT_OK;
 	case VM_END_RESET: return panicked ? MR_EXIT_GUEST_PANIC : MR_EXIT_GUEST_RESET;
 	case VM_END_VCPU_FAILED: return panicked ? MR_EXIT_GUEST_PANIC : MR_EXIT_VCPU_FAILED;
@@ -165,7 +197,7 @@ static int run(struct vm *vm, const struct plan *pl)
 		vm_drain_consoles(vm);
 	}
 	vcpus_report_exits(vm);
-	int status = exit_status(vm, &o, console_saw_panic(&vm->console));
+	int status = exit_status(vm, &o, console_saw_panic(&vm->console), cfg);
 	report_end(status, cfg, &o);
 	if (log_hidden(pl) && went_wrong(status))
 		console_show_kept(&vm->console, STDERR_FILENO);
@@ -208,6 +240,11 @@ static int check_options(const struct plan *pl)
 		mr_err("-e, --rw and --modules are for a program or the shell run in the guest, "
 		       "and this boot runs neither (-i, --no-shell, root=, init= or rdinit=, "
 		       "or a kernel naming no release)");
+		return -EINVAL;
+	}
+	if (pl->mode == RUN_BOOT && profile_guest_any(cfg->profiles, cfg->nprofiles)) {
+		mr_err("a profile's guest and files/ parts are for a program or the shell run in "
+		       "the guest, and this boot runs neither");
 		return -EINVAL;
 	}
 	return 0;

@@ -8,6 +8,7 @@
 
 #include "src/guest_env.h"
 #include "src/log.h"
+#include "src/profile_guest.h"
 #include "src/x86/machine.h"
 
 extern char **environ;
@@ -119,7 +120,27 @@ static int prepare_modules(struct program *p, const struct mr_config *cfg)
 	return r;
 }
 
-static int prepare_config(struct program *p, const struct program_spec *spec)
+_Static_assert(MR_MAX_PROFILES <= RUNCFG_MAX_PROFILES && RUNCFG_MAX_PROFILES == STATUS_MAX_PROFILES,
+	       "the guest's init reports a profile by its index in the configuration");
+
+/* Every profile, with or without guest parts, so that a profile's index
+ * in the configuration is its index in cfg->profiles. */
+static int prepare_profiles(struct program *p, const struct mr_config *cfg)
+{
+	for (unsigned i = 0; i < cfg->nprofiles; i++) {
+		const struct runcfg_profile *g = &p->profiles[i];
+		int r = profile_guest_parts(&cfg->profiles[i], &p->profiles[i]);
+		if (r)
+			return r;
+		if (g->guest || g->files)
+			mr_info("profile '%s': in the guest, %s%s%s", g->name, g->files ? "files/" : "",
+				g->files && g->guest ? " then " : "", g->guest ? "its guest step" : "");
+	}
+	return 0;
+}
+
+static int prepare_config(struct program *p, const struct mr_config *cfg,
+			  const struct program_spec *spec)
 {
 	const struct runcfg c = {
 		.argv = spec->argv, .argc = spec->argc,
@@ -128,6 +149,7 @@ static int prepare_config(struct program *p, const struct program_spec *spec)
 		.mounts = p->mounts, .nmounts = p->nmounts,
 		.modules = p->module_list, .nmodules = (unsigned)p->nmodules,
 		.console = { spec->console[0], spec->console[1], spec->console[2] },
+		.profiles = p->profiles, .nprofiles = cfg->nprofiles,
 	};
 	const char *why = NULL;
 	int r = runcfg_encode(&c, &p->config, &p->config_len, &why);
@@ -203,7 +225,9 @@ int program_prepare(struct program *p, const struct mr_config *cfg, const struct
 	if (!r)
 		r = prepare_modules(p, cfg);
 	if (!r)
-		r = prepare_config(p, spec);
+		r = prepare_profiles(p, cfg);
+	if (!r)
+		r = prepare_config(p, cfg, spec);
 	p->initrd = (struct initrd_source){
 		.size = initramfs_size, .write = initramfs_fill, .ctx = p,
 	};

@@ -3,7 +3,9 @@
  * is exported read-only over 9p (the init puts a throw-away overlay on it),
  * each --rw directory writable at its own path, the kernel's module tree at
  * /lib/modules/RELEASE when it is not the host's own; the initramfs holds
- * the init, the run's configuration and the modules the init loads. */
+ * the init, the run's configuration and the modules the init loads. The
+ * profiles' guest parts are listed in the configuration and read by the
+ * init from the host's root (src/profile_guest.h). */
 #ifndef MR_PROGRAM_H
 #define MR_PROGRAM_H
 
@@ -42,6 +44,7 @@ struct program {
 	struct mod_file files[PROGRAM_MAX_MODULES];
 	struct initramfs_module modules[PROGRAM_MAX_MODULES];
 	size_t nmodules;
+	struct runcfg_profile profiles[MR_MAX_PROFILES];  /* cfg's, in its order */
 	uint8_t *config;
 	size_t config_len;
 	struct initrd_source initrd;

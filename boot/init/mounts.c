@@ -10,7 +10,6 @@
 
 #include "boot/init/init.h"
 
-#define HOST_DIR  "/mnt/host"   /* the host's /, read-only over 9p */
 #define LAYER_DIR "/mnt/layer"  /* tmpfs with the overlay's upper and work dirs */
 
 /* 9p options (Documentation/filesystems/9p.rst). msize 512 KiB: fewer,
@@ -39,7 +38,7 @@ static int mount_or_say(const char *src, const char *dir, const char *type, unsi
 }
 
 /* mkdir -p: each component of an absolute path. */
-static int make_dirs(const char *path)
+int init_make_dirs(const char *path)
 {
 	char p[RUNCFG_MAX_PATH + 1];
 	size_t n = strlen(path);
@@ -66,7 +65,7 @@ static int make_dirs(const char *path)
 static int mount_at(const char *src, const char *dir, const char *type, unsigned long flags,
 		    const char *data)
 {
-	int r = make_dirs(dir);
+	int r = init_make_dirs(dir);
 	return r ? r : mount_or_say(src, dir, type, flags, data);
 }
 
@@ -98,13 +97,13 @@ int init_mount_early(void)
 
 int init_mount_root(const struct runcfg_view *v)
 {
-	static const char layers[] = "lowerdir=" HOST_DIR ",upperdir=" LAYER_DIR "/upper,"
+	static const char layers[] = "lowerdir=" INIT_HOST_DIR ",upperdir=" LAYER_DIR "/upper,"
 				     "workdir=" LAYER_DIR "/work";
 	int r;
 
-	if ((r = mount_at(v->root_tag, HOST_DIR, "9p", MS_RDONLY, P9_ROOT)) ||
+	if ((r = mount_at(v->root_tag, INIT_HOST_DIR, "9p", MS_RDONLY, P9_ROOT)) ||
 	    (r = mount_at("tmpfs", LAYER_DIR, "tmpfs", 0, "mode=0755")) ||
-	    (r = make_dirs(LAYER_DIR "/upper")) || (r = make_dirs(LAYER_DIR "/work")))
+	    (r = init_make_dirs(LAYER_DIR "/upper")) || (r = init_make_dirs(LAYER_DIR "/work")))
 		return r;
 	if ((r = mount_at("overlay", INIT_NEW_ROOT, "overlay", 0, layers)))
 		return r;
@@ -120,9 +119,7 @@ int init_mount_shares(const struct runcfg_view *v)
 
 	for (uint32_t i = 0; i < v->mounts.n; i += 3) {
 		const char *path = runcfg_next(tag), *mode = runcfg_next(path);
-		char dir[sizeof(INIT_NEW_ROOT) + RUNCFG_MAX_PATH];
-		snprintf(dir, sizeof(dir), INIT_NEW_ROOT "%s", path);
-		int r = mount_at(tag, dir, "9p", strcmp(mode, "ro") ? 0 : MS_RDONLY, P9_SHARE);
+		int r = mount_at(tag, path, "9p", strcmp(mode, "ro") ? 0 : MS_RDONLY, P9_SHARE);
 		if (r)
 			return r;
 		tag = runcfg_next(mode);

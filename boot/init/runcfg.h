@@ -3,8 +3,8 @@
  * the init decodes it (boot/init/runcfg_decode.c, compiled into both, so
  * one set of rules decides what is valid).
  *
- * Format, version 1 (all integers little-endian):
- *   8 bytes   RUNCFG_MAGIC ("MRCFG1\n\0")
+ * Format, version 2 (all integers little-endian):
+ *   8 bytes   RUNCFG_MAGIC ("MRCFG2\n\0")
  *   then these sections, in this order, each a u32 count followed by
  *   that many NUL-terminated strings:
  *     argv      the program and its arguments; at least one
@@ -19,7 +19,13 @@
  *     console   exactly three: the program's stdin, stdout and stderr;
  *               "" for /dev/console, an absolute device path, or the name
  *               of a virtio-serial port (found under /sys/class/virtio-ports)
- *   and nothing after the last string.
+ *     profiles  four strings per profile (-p), in the order given, at most
+ *               RUNCFG_MAX_PROFILES: its name (1-63 bytes, no '/'), its
+ *               directory (absolute, not "/", as on the host: the init
+ *               reads it from the host's root), "guest" or "" (whether
+ *               DIR/guest runs before the program), "files" or ""
+ *               (whether the tree DIR/files/ is placed into the root)
+ *   and nothing after the last string. (Version 1 had no profiles.)
  * Tags and port names are 1-64 of [A-Za-z0-9_.-]; a path is at most
  * RUNCFG_MAX_PATH bytes, any other string at most RUNCFG_MAX_STRING; the
  * whole file at most RUNCFG_MAX_SIZE. `tr '\0' '\n' <config` shows it.
@@ -33,13 +39,15 @@
 #include <stdint.h>
 
 #define RUNCFG_PATH       "/microrun/config"
-#define RUNCFG_MAGIC      "MRCFG1\n"     /* with its NUL: 8 bytes */
+#define RUNCFG_MAGIC      "MRCFG2\n"     /* with its NUL: 8 bytes */
 #define RUNCFG_MAGIC_LEN  8
 #define RUNCFG_MAX_SIZE   (1u << 20)
 #define RUNCFG_MAX_STRING (128u << 10)  /* Linux's MAX_ARG_STRLEN */
 #define RUNCFG_MAX_PATH   4095u
 #define RUNCFG_MAX_NAME   64u
 #define RUNCFG_CONSOLES   3             /* stdin, stdout, stderr */
+#define RUNCFG_MAX_PROFILES 16          /* STATUS_MAX_PROFILES: reported by index */
+#define RUNCFG_PROFILE_STRINGS 4
 
 /* `n` strings stored one after another, from `first`. */
 struct runcfg_list {
@@ -50,6 +58,7 @@ struct runcfg_list {
 /* A decoded configuration: every pointer points into the decoded buffer. */
 struct runcfg_view {
 	struct runcfg_list argv, env, mounts, modules;
+	struct runcfg_list profiles;  /* RUNCFG_PROFILE_STRINGS per profile */
 	const char *cwd, *hostname, *root_tag;
 	const char *console[RUNCFG_CONSOLES];
 };
@@ -71,6 +80,15 @@ struct runcfg_mount {
 	bool read_only;
 };
 
+struct runcfg_profile {
+	const char *name, *dir;
+	bool guest, files;      /* DIR/guest runs, DIR/files/ is placed */
+};
+
+/* The profile entry starting at `first` (a string of view.profiles);
+ * returns where the next entry starts. */
+const char *runcfg_profile_at(const char *first, struct runcfg_profile *p);
+
 struct runcfg {
 	const char *const *argv;
 	unsigned argc;
@@ -82,6 +100,8 @@ struct runcfg {
 	const char *const *modules;
 	unsigned nmodules;
 	const char *console[RUNCFG_CONSOLES];  /* NULL or "": /dev/console */
+	const struct runcfg_profile *profiles;
+	unsigned nprofiles;
 };
 
 /* Encodes `c` into a malloc'd buffer, which is decoded again before it is

@@ -153,6 +153,33 @@ static int read_consoles(struct cursor *c, struct runcfg_view *v)
 	return 0;
 }
 
+static bool valid_profile_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n < RUNCFG_MAX_NAME && !strchr(s, '/');
+}
+
+static int check_profiles(struct cursor *c, const struct runcfg_list *l)
+{
+	if (l->n % RUNCFG_PROFILE_STRINGS)
+		return bad(c, "profiles: not name, directory, guest, files quadruples");
+	if (l->n / RUNCFG_PROFILE_STRINGS > RUNCFG_MAX_PROFILES)
+		return bad(c, "profiles: more than RUNCFG_MAX_PROFILES");
+	const char *s = l->first;
+	for (uint32_t i = 0; i < l->n; i += RUNCFG_PROFILE_STRINGS) {
+		const char *dir = runcfg_next(s), *guest = runcfg_next(dir), *files = runcfg_next(guest);
+		if (!valid_profile_name(s))
+			return bad(c, "profiles: a name is empty, longer than 63 bytes or holds '/'");
+		if (!valid_path(dir) || strcmp(dir, "/") == 0)
+			return bad(c, "profiles: a directory is not absolute, or /");
+		if ((guest[0] && strcmp(guest, "guest")) || (files[0] && strcmp(files, "files")))
+			return bad(c, "profiles: a part is neither \"guest\", \"files\" nor \"\"");
+		s = runcfg_next(files);
+	}
+	return 0;
+}
+
 static int read_sections(struct cursor *c, struct runcfg_view *v)
 {
 	int r;
@@ -180,7 +207,11 @@ static int read_sections(struct cursor *c, struct runcfg_view *v)
 	if ((r = read_list(c, RUNCFG_MAX_PATH, &v->modules)) ||
 	    (r = check_paths(c, &v->modules, "modules: a path is not absolute")))
 		return r;
-	return read_consoles(c, v);
+	if ((r = read_consoles(c, v)))
+		return r;
+	if ((r = read_list(c, RUNCFG_MAX_PATH, &v->profiles)))
+		return r;
+	return check_profiles(c, &v->profiles);
 }
 
 int runcfg_decode(const void *buf, size_t len, struct runcfg_view *v, const char **why)
@@ -192,7 +223,7 @@ int runcfg_decode(const void *buf, size_t len, struct runcfg_view *v, const char
 	if (len > RUNCFG_MAX_SIZE)
 		r = bad(&c, "larger than RUNCFG_MAX_SIZE");
 	else if (len < RUNCFG_MAGIC_LEN || memcmp(buf, RUNCFG_MAGIC, RUNCFG_MAGIC_LEN))
-		r = bad(&c, "no MRCFG1 magic: not a microrun configuration, or another version");
+		r = bad(&c, "no MRCFG2 magic: not a microrun configuration, or another version");
 	else {
 		c.p += RUNCFG_MAGIC_LEN;
 		r = read_sections(&c, v);
@@ -215,4 +246,14 @@ void runcfg_list_array(const struct runcfg_list *l, const char **out)
 	for (uint32_t i = 0; i < l->n; i++, s = runcfg_next(s))
 		out[i] = s;
 	out[l->n] = NULL;
+}
+
+const char *runcfg_profile_at(const char *first, struct runcfg_profile *p)
+{
+	const char *dir = runcfg_next(first), *guest = runcfg_next(dir), *files = runcfg_next(guest);
+
+	*p = (struct runcfg_profile){
+		.name = first, .dir = dir, .guest = guest[0] != '\0', .files = files[0] != '\0',
+	};
+	return runcfg_next(files);
 }

@@ -110,6 +110,10 @@ add "shell: on a terminal, Ctrl-A x ends the VM: status 130; terminal restored" 
 add "profile modules: MODULES_LOAD=microrun_hello_dep loads microrun_hello_base first (modules.dep), both live, their parameters read" t_prof_modules_load
 add "profile modules: every module of MODULES_DIR by default" t_prof_modules_all
 add "profile modules: MODULES_DIR unset or without a .ko: status 118 before any VM, the message names MODULES_DIR" t_prof_modules_bad
+add "profiles: -p DIR: files/ placed, the guest step run first, its output on stderr only" t_prof_guest
+add "profiles: a failing guest step: status 119, the profile named, the program not run" t_prof_guest_fails
+add "profiles: debug: debugfs, tracefs and configfs mounted, the kernel's log on stderr" t_prof_debug
+add "profiles: memdev: MEMDEV_COUNT brd RAM disks of MEMDEV_SIZE_KB" t_prof_memdev
 
 # --- helpers -------------------------------------------------------------------
 # A case runs in directory $D, sets st (microrun's exit status) and appends
@@ -847,6 +851,54 @@ t_prof_modules_bad() {
 	prog -p modules -- echo ran
 	status_is 118
 	grep -qF "modules: MODULES_DIR is not set" "$D/err" || fail "stderr does not say that MODULES_DIR is not set"
+}
+
+# --- profiles' guest parts -------------------------------------------------------
+
+# The built-in profiles, by directory: the checkout's own, whatever the
+# search path holds.
+PROFILES=$(cd "$(dirname "$0")/../.." && pwd)/profiles
+
+# A profile in $D, under the outer VM's /tmp, which the guest has a /tmp of
+# its own over: the init binds it from the host's root.
+t_prof_guest() {
+	mkdir -p "$D/prof/files/etc" &&
+		printf '#!/bin/sh\necho "guest step: $MICRORUN_PROFILE in $PWD"\necho ran >/run/prof-ran\n' >"$D/prof/guest" &&
+		chmod 755 "$D/prof/guest" && printf 'placed\n' >"$D/prof/files/etc/microrun-e2e-prof" ||
+		{ fail "cannot make the profile"; return; }
+	prog -p "$D/prof" -- sh -c 'cat /etc/microrun-e2e-prof /run/prof-ran'
+	status_is 0
+	out_is $'placed\nran\n'
+	[[ $(<"$D/err") == "guest step: prof in $PWD" ]] ||
+		fail "stderr is not exactly the guest step's line: $(head -c 300 "$D/err" | cat -v)"
+	[[ ! -e /etc/microrun-e2e-prof ]] || fail "the profile's file reached the host's /etc"
+}
+
+t_prof_guest_fails() {
+	mkdir -p "$D/bad" && printf '#!/bin/sh\necho failing >&2\nexit 7\n' >"$D/bad/guest" &&
+		chmod 755 "$D/bad/guest" || { fail "cannot make the profile"; return; }
+	prog -p "$D/bad" -- echo program ran
+	status_is 119
+	[[ ! -s $D/out ]] || fail "stdout is not empty: $(head -c 200 "$D/out" | cat -v)"
+	grep -qx failing "$D/err" || fail "the guest step's output is not on stderr"
+	grep -qxF "microrun: profile 'bad': guest step $D/bad/guest exited with status 7" "$D/err" ||
+		fail "microrun does not name the profile and the step's status"
+}
+
+t_prof_debug() {
+	prog -p "$PROFILES/debug" -- sh -c 'for m in "debug debugfs" "tracing tracefs" "config configfs"; do
+grep -q " /sys/kernel/$m " /proc/mounts && echo "${m#* }"; done; test -r /sys/kernel/tracing/trace && echo trace'
+	status_is 0
+	out_is $'debugfs\ntracefs\nconfigfs\ntrace\n'
+	grep -q 'Command line: .*loglevel=8' "$D/err" || fail "the kernel's log, with loglevel=8, is not on stderr"
+}
+
+t_prof_memdev() {
+	prog -p "$PROFILES/memdev" -e MEMDEV_COUNT=2 -e MEMDEV_SIZE_KB=1024 -- \
+		sh -c 'cat /sys/block/ram0/size /sys/block/ram1/size; test -e /sys/block/ram2 || echo two'
+	status_is 0
+	out_is $'2048\n2048\ntwo\n'
+	stderr_empty
 }
 
 # --- running them ------------------------------------------------------------------

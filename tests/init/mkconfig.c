@@ -1,10 +1,12 @@
 /* mkconfig OUT [-C DIR] [-H NAME] [-r TAG] [-e NAME=VALUE]... [-s TAG:PATH[:ro]]...
- *          [-m MODULE]... [-c STDIN,STDOUT,STDERR] -- PROGRAM [ARG...]
+ *          [-m MODULE]... [-c STDIN,STDOUT,STDERR] [-p NAME:DIR:PARTS]...
+ *          -- PROGRAM [ARG...]
  *
  * Writes a run configuration (boot/init/runcfg.h) for the guest init, as
  * microrun will: a test tool for tests/init/run.sh, which boots the init
  * without microrun. Defaults: -C /, -H microrun, -r root, consoles
- * /dev/console. Exits 1 with the encoder's reason if it refuses. */
+ * /dev/console. A profile's PARTS are "guest", "files", both ("guest+files")
+ * or "". Exits 1 with the encoder's reason if it refuses. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,7 @@
 
 static const char *env[MAX_ITEMS], *mods[MAX_ITEMS];
 static struct runcfg_mount shares[MAX_ITEMS];
+static struct runcfg_profile profiles[MAX_ITEMS];
 
 static int add(const char **list, unsigned *n, const char *s)
 {
@@ -42,6 +45,23 @@ static int add_share(struct runcfg *c, char *s)
 	return 0;
 }
 
+/* NAME:DIR:PARTS */
+static int add_profile(struct runcfg *c, char *s)
+{
+	char *dir = strchr(s, ':');
+	char *parts = dir ? strchr(dir + 1, ':') : NULL;
+
+	if (!parts || c->nprofiles == MAX_ITEMS)
+		return -1;
+	*dir++ = '\0';
+	*parts++ = '\0';
+	profiles[c->nprofiles++] = (struct runcfg_profile){
+		.name = s, .dir = dir, .guest = strstr(parts, "guest") != NULL,
+		.files = strstr(parts, "files") != NULL,
+	};
+	return 0;
+}
+
 static int set_consoles(struct runcfg *c, char *s)
 {
 	for (int i = 0; i < RUNCFG_CONSOLES; i++) {
@@ -57,7 +77,7 @@ static int parse(int argc, char **argv, struct runcfg *c)
 {
 	int opt, r = 0;
 
-	while (!r && (opt = getopt(argc, argv, "C:H:r:e:s:m:c:")) != -1) {
+	while (!r && (opt = getopt(argc, argv, "C:H:r:e:s:m:c:p:")) != -1) {
 		switch (opt) {
 		case 'C': c->cwd = optarg; break;
 		case 'H': c->hostname = optarg; break;
@@ -66,6 +86,7 @@ static int parse(int argc, char **argv, struct runcfg *c)
 		case 's': r = add_share(c, optarg); break;
 		case 'm': r = add(mods, &c->nmodules, optarg); break;
 		case 'c': r = set_consoles(c, optarg); break;
+		case 'p': r = add_profile(c, optarg); break;
 		default: return -1;
 		}
 	}
@@ -78,7 +99,7 @@ int main(int argc, char **argv)
 {
 	struct runcfg c = {
 		.cwd = "/", .hostname = "microrun", .root_tag = "root",
-		.env = env, .mounts = shares, .modules = mods,
+		.env = env, .mounts = shares, .modules = mods, .profiles = profiles,
 	};
 	const char *why = "";
 	uint8_t *buf;

@@ -97,6 +97,15 @@ has_line() {
 	tr -d '\r' <"$D/console" | grep -qxF -e "$1" || fail "console lacks the line: $1"
 }
 
+# the console has a line starting so (strerror's text is libc's)
+has_line_starting() {
+	local line
+	while IFS= read -r line; do
+		[[ ${line%$'\r'} != "$1"* ]] || return 0
+	done <"$D/console"
+	fail "console lacks a line starting: $1"
+}
+
 status_is() {
 	has_line "microrun-init: no microrun exit-status port at 0x604: powering off, status $1 lost"
 }
@@ -159,8 +168,75 @@ t_missing_module() {
 
 t_corrupt_config() {
 	CORRUPT=1 boot "$D" -- /bin/true
-	has_line "microrun-init: /microrun/config is malformed: a section's count exceeds the bytes left"
+	has_line "microrun-init: /microrun/config is malformed: truncated: a section's count is missing"
 	status_is 2:1
+}
+
+# make_profile DIR GUEST-SCRIPT: a profile whose guest step is the script
+# (executable), with an empty files/ tree to fill
+make_profile() {
+	mkdir -p "$1/files" && printf '#!/bin/sh\n%s\n' "$2" >"$1/guest" && chmod 755 "$1/guest"
+}
+
+# Two profiles under $D, which lies in the host's /tmp: the guest has a
+# /tmp of its own, so each is seen through its bind from the host's root.
+# Their files/ are placed before either script runs, the scripts run in
+# order with the program's cwd and environment, MICRORUN_PROFILE, stdin on
+# /dev/null, and the program sees what they did.
+t_profiles() {
+	make_profile "$D/one" 'echo "one: $MICRORUN_PROFILE $MICRORUN_PROFILE_DIR $(pwd) FOO=$FOO"
+echo "one stdin: $(readlink /proc/self/fd/0)"
+echo "one sees: $(cat /etc/microrun-two)"
+echo ran >/run/one-ran' &&
+		make_profile "$D/two" 'echo "two: $MICRORUN_PROFILE $(cat /run/one-ran)"' &&
+		mkdir -p "$D/one/files/etc" && printf 'secret\n' >"$D/one/files/etc/microrun-one" &&
+		chmod 600 "$D/one/files/etc/microrun-one" &&
+		mkdir -p "$D/two/files/etc" "$D/two/files/tmp/deep" &&
+		printf 'from two\n' >"$D/two/files/etc/microrun-two" &&
+		ln -s /etc/microrun-one "$D/two/files/tmp/deep/link" ||
+		{ fail "cannot make the profiles"; return; }
+	boot "$D" -C /usr -e FOO=bar -e PATH=/usr/bin:/bin -p "one:$D/one:guest+files" \
+		-p "empty:$D/none:" -p "two:$D/two:guest+files" -- \
+		/bin/sh -c 'echo "prog: $(stat -c %a /etc/microrun-one) $(cat /tmp/deep/link) $(stat -c %a /tmp)"; ls /run/one-ran'
+	has_line "one: one $D/one /usr FOO=bar"
+	has_line "one stdin: /dev/null"
+	has_line "one sees: from two"
+	has_line "two: two ran"
+	has_line "prog: 600 secret 1777"
+	has_line "/run/one-ran"
+	status_is 0:0
+	[ ! -e /etc/microrun-one ] || fail "a profile's file reached the host's /etc"
+}
+
+# The second profile's guest step fails: the run ends there with kind 3
+# (HOW 0, exited; profile 1; its status 3), the program never runs.
+t_profile_fails() {
+	make_profile "$D/ok" 'echo first ran' && make_profile "$D/bad" 'echo bad ran; exit 3' ||
+		{ fail "cannot make the profiles"; return; }
+	boot "$D" -e PATH=/bin -p "ok:$D/ok:guest" -p "bad:$D/bad:guest" -- /bin/echo program ran
+	has_line "first ran"
+	has_line "bad ran"
+	has_line "microrun-init: profile 'bad': $D/bad/guest exited with status 3"
+	status_is 3:0:1:3
+	! tr -d '\r' <"$D/console" | grep -qx "program ran" || fail "the program ran after a failed guest step"
+}
+
+# A guest script without its x bit: HOW 2 (not started), errno EACCES (13).
+t_profile_not_executable() {
+	make_profile "$D/p" 'echo should not run' && chmod 644 "$D/p/guest" ||
+		{ fail "cannot make the profile"; return; }
+	boot "$D" -e PATH=/bin -p "p:$D/p:guest" -- /bin/true
+	has_line "microrun-init: profile 'p': cannot run $D/p/guest: Permission denied"
+	status_is 3:2:0:13
+}
+
+# A FIFO in files/: refused, naming it; HOW 3 (files), EOPNOTSUPP (95).
+t_profile_special_file() {
+	mkdir -p "$D/p/files/etc" && mkfifo "$D/p/files/etc/fifo" ||
+		{ fail "cannot make the profile"; return; }
+	boot "$D" -e PATH=/bin -p "p:$D/p:files" -- /bin/true
+	has_line_starting "microrun-init: profile 'p': cannot place $D/p/files/etc/fifo as /etc/fifo: a special file (FIFO, socket or device): only regular files, directories and symlinks are placed: "
+	status_is 3:3:0:95
 }
 
 # shellcheck source=tests/lib/cases.sh
@@ -172,6 +248,10 @@ add "SIGTERM sent to the init reaches the program's trap: status 0:7" t_forward
 add "program not found: step 9 (microrun exits 127)" t_not_found
 add "a module file missing: step 3 (microrun exits 120)" t_missing_module
 add "a truncated configuration: step 1 (microrun exits 120)" t_corrupt_config
+add "profiles: files/ placed, guest steps in order, seen by the program" t_profiles
+add "profiles: a failing guest step ends the run: status 3:0:1:3 (microrun exits 119)" t_profile_fails
+add "profiles: a guest step without x bit: status 3:2:0:13" t_profile_not_executable
+add "profiles: a FIFO in files/ is refused, named: status 3:3:0:95" t_profile_special_file
 
 skip=""
 if ! command -v qemu-system-x86_64 >/dev/null; then

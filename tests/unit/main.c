@@ -47,6 +47,8 @@ int main(void)
 		run_mode_suite,
 		escape_suite,
 		term_suite,
+		init_tree_copy_suite,
+		profile_guest_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
 

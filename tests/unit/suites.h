@@ -43,5 +43,7 @@ Suite *profile_suite(void);
 Suite *run_mode_suite(void);
 Suite *escape_suite(void);
 Suite *term_suite(void);
+Suite *init_tree_copy_suite(void);
+Suite *profile_guest_suite(void);
 
 #endif

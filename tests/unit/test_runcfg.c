@@ -16,6 +16,11 @@ static const struct runcfg_mount mounts2[] = {
 	{ .tag = "mods", .path = "/lib/modules/6.1.0-21-amd64", .read_only = true },
 };
 
+static const struct runcfg_profile profiles2[] = {
+	{ .name = "debug", .dir = "/usr/share/microrun/profiles/debug", .guest = true },
+	{ .name = "my profile", .dir = "/tmp/p", .guest = true, .files = true },
+};
+
 static struct runcfg cfg;
 static uint8_t *buf;
 static size_t len;
@@ -29,6 +34,7 @@ static void setup(void)
 		.cwd = "/home/u/src", .hostname = "microrun", .root_tag = "root",
 		.mounts = mounts2, .nmounts = 2, .modules = mods, .nmodules = 2,
 		.console = { "", "microrun.stdout", "/dev/hvc0" },
+		.profiles = profiles2, .nprofiles = 2,
 	};
 	buf = NULL;
 	why = NULL;
@@ -87,6 +93,9 @@ START_TEST(test_round_trip)
 {
 	const char *mount_strings[] = { "rw0", "/home/u/out", "rw", "mods",
 					"/lib/modules/6.1.0-21-amd64", "ro" };
+	const char *profile_strings[] = { "debug", "/usr/share/microrun/profiles/debug", "guest",
+					  "", "my profile", "/tmp/p", "guest", "files" };
+	struct runcfg_profile p;
 	encode_ok();
 	decode_ok();
 	assert_list(&view.argv, argv3, 3);
@@ -99,6 +108,15 @@ START_TEST(test_round_trip)
 	ck_assert_str_eq(view.console[0], "");
 	ck_assert_str_eq(view.console[1], "microrun.stdout");
 	ck_assert_str_eq(view.console[2], "/dev/hvc0");
+	assert_list(&view.profiles, profile_strings, 8);
+	const char *next = runcfg_profile_at(view.profiles.first, &p);
+	ck_assert_str_eq(p.name, "debug");
+	ck_assert_str_eq(p.dir, "/usr/share/microrun/profiles/debug");
+	ck_assert(p.guest && !p.files);
+	next = runcfg_profile_at(next, &p);
+	ck_assert_str_eq(p.name, "my profile");
+	ck_assert(p.guest && p.files);
+	ck_assert_ptr_eq(next, (const char *)buf + len);
 }
 END_TEST
 
@@ -107,7 +125,7 @@ START_TEST(test_exact_bytes_minimal)
 {
 	static const char *const one[] = { "true" };
 	static const uint8_t want[] =
-		"MRCFG1\n\0"
+		"MRCFG2\n\0"
 		"\1\0\0\0true\0"
 		"\0\0\0\0"
 		"\1\0\0\0/\0"
@@ -115,7 +133,8 @@ START_TEST(test_exact_bytes_minimal)
 		"\1\0\0\0r\0"
 		"\0\0\0\0"
 		"\0\0\0\0"
-		"\3\0\0\0\0\0\0";
+		"\3\0\0\0\0\0\0"
+		"\0\0\0\0";
 	cfg = (struct runcfg){ .argv = one, .argc = 1, .cwd = "/", .hostname = "h", .root_tag = "r" };
 	encode_ok();
 	ck_assert_uint_eq(len, sizeof(want) - 1);
@@ -124,6 +143,7 @@ START_TEST(test_exact_bytes_minimal)
 	ck_assert_uint_eq(view.env.n, 0);
 	ck_assert_uint_eq(view.mounts.n, 0);
 	ck_assert_str_eq(view.console[2], "");
+	ck_assert_uint_eq(view.profiles.n, 0);
 }
 END_TEST
 
@@ -156,7 +176,9 @@ END_TEST
 START_TEST(test_bad_magic_refused)
 {
 	encode_ok();
-	buf[5] = '2';  /* MRCFG2: another version */
+	buf[5] = '1';  /* MRCFG1: the version before profiles */
+	decode_refuses(buf, len, "magic");
+	buf[5] = '3';  /* MRCFG3: another version */
 	decode_refuses(buf, len, "magic");
 }
 END_TEST
@@ -183,7 +205,7 @@ END_TEST
 START_TEST(test_missing_nul_refused)
 {
 	encode_ok();
-	buf[len - 1] = 'x';  /* the last console string loses its NUL */
+	buf[len - 1] = 'x';  /* the last profile's string loses its NUL */
 	decode_refuses(buf, len, "NUL");
 }
 END_TEST
@@ -291,21 +313,67 @@ END_TEST
 START_TEST(test_bad_mount_mode_and_triples_refused)
 {
 	static const char mode[] =
-		"MRCFG1\n\0" "\1\0\0\0a\0" "\0\0\0\0" "\1\0\0\0/\0" "\1\0\0\0h\0" "\1\0\0\0r\0"
-		"\3\0\0\0t\0/x\0rx\0" "\0\0\0\0" "\3\0\0\0\0\0\0";
+		"MRCFG2\n\0" "\1\0\0\0a\0" "\0\0\0\0" "\1\0\0\0/\0" "\1\0\0\0h\0" "\1\0\0\0r\0"
+		"\3\0\0\0t\0/x\0rx\0" "\0\0\0\0" "\3\0\0\0\0\0\0" "\0\0\0\0";
 	static const char pairs[] =
-		"MRCFG1\n\0" "\1\0\0\0a\0" "\0\0\0\0" "\1\0\0\0/\0" "\1\0\0\0h\0" "\1\0\0\0r\0"
-		"\2\0\0\0t\0/x\0" "\0\0\0\0" "\3\0\0\0\0\0\0";
+		"MRCFG2\n\0" "\1\0\0\0a\0" "\0\0\0\0" "\1\0\0\0/\0" "\1\0\0\0h\0" "\1\0\0\0r\0"
+		"\2\0\0\0t\0/x\0" "\0\0\0\0" "\3\0\0\0\0\0\0" "\0\0\0\0";
 	static const char two_cwds[] =
-		"MRCFG1\n\0" "\1\0\0\0a\0" "\0\0\0\0" "\2\0\0\0/\0/\0" "\1\0\0\0h\0" "\1\0\0\0r\0"
-		"\0\0\0\0" "\0\0\0\0" "\3\0\0\0\0\0\0";
+		"MRCFG2\n\0" "\1\0\0\0a\0" "\0\0\0\0" "\2\0\0\0/\0/\0" "\1\0\0\0h\0" "\1\0\0\0r\0"
+		"\0\0\0\0" "\0\0\0\0" "\3\0\0\0\0\0\0" "\0\0\0\0";
 	static const char two_consoles[] =
-		"MRCFG1\n\0" "\1\0\0\0a\0" "\0\0\0\0" "\1\0\0\0/\0" "\1\0\0\0h\0" "\1\0\0\0r\0"
-		"\0\0\0\0" "\0\0\0\0" "\2\0\0\0\0\0";
+		"MRCFG2\n\0" "\1\0\0\0a\0" "\0\0\0\0" "\1\0\0\0/\0" "\1\0\0\0h\0" "\1\0\0\0r\0"
+		"\0\0\0\0" "\0\0\0\0" "\2\0\0\0\0\0" "\0\0\0\0";
 	decode_refuses(mode, sizeof(mode) - 1, "mode");
 	decode_refuses(pairs, sizeof(pairs) - 1, "triples");
 	decode_refuses(two_cwds, sizeof(two_cwds) - 1, "cwd: not exactly one");
 	decode_refuses(two_consoles, sizeof(two_consoles) - 1, "console");
+}
+END_TEST
+
+START_TEST(test_bad_profiles_refused)
+{
+	struct runcfg_profile p[RUNCFG_MAX_PROFILES + 1];
+	cfg.profiles = p;
+	cfg.nprofiles = 1;
+	p[0] = (struct runcfg_profile){ .name = "", .dir = "/p", .guest = true };
+	encode_refused("profiles: a name is empty, longer than 63 bytes or holds '/'");
+	p[0].name = "a/b";
+	encode_refused("profiles: a name is empty, longer than 63 bytes or holds '/'");
+	p[0].name = "0123456789012345678901234567890123456789012345678901234567890123"; /* 64 */
+	encode_refused("profiles: a name is empty, longer than 63 bytes or holds '/'");
+	p[0].name = "ok";
+	p[0].dir = "/";
+	encode_refused("profiles: a directory is not absolute, or /");
+	p[0].dir = "relative";
+	encode_refused("profiles: a directory is not absolute, or /");
+	p[0].dir = "/p";
+	for (unsigned i = 1; i <= RUNCFG_MAX_PROFILES; i++)
+		p[i] = p[0];
+	cfg.nprofiles = RUNCFG_MAX_PROFILES;
+	encode_ok();
+	free(buf);
+	buf = NULL;
+	cfg.nprofiles = RUNCFG_MAX_PROFILES + 1;
+	encode_refused("profiles: more than RUNCFG_MAX_PROFILES");
+}
+END_TEST
+
+/* What the encoder cannot write: a part other than its own word, a
+ * profile cut short. */
+START_TEST(test_bad_profile_parts_refused)
+{
+#define HEAD "MRCFG2\n\0" "\1\0\0\0a\0" "\0\0\0\0" "\1\0\0\0/\0" "\1\0\0\0h\0" \
+	     "\1\0\0\0r\0" "\0\0\0\0" "\0\0\0\0" "\3\0\0\0\0\0\0"
+	static const char ok[] = HEAD "\4\0\0\0n\0/d\0guest\0files\0";
+	static const char part[] = HEAD "\4\0\0\0n\0/d\0files\0\0";
+	static const char word[] = HEAD "\4\0\0\0n\0/d\0\0yes\0";
+	static const char three[] = HEAD "\3\0\0\0n\0/d\0guest\0";
+#undef HEAD
+	ck_assert_int_eq(runcfg_decode(ok, sizeof(ok) - 1, &view, &why), 0);
+	decode_refuses(part, sizeof(part) - 1, "a part is neither");
+	decode_refuses(word, sizeof(word) - 1, "a part is neither");
+	decode_refuses(three, sizeof(three) - 1, "quadruples");
 }
 END_TEST
 
@@ -330,6 +398,8 @@ Suite *runcfg_suite(void)
 	tcase_add_test(tc, test_bad_paths_and_names_refused);
 	tcase_add_test(tc, test_bad_mounts_refused);
 	tcase_add_test(tc, test_bad_mount_mode_and_triples_refused);
+	tcase_add_test(tc, test_bad_profiles_refused);
+	tcase_add_test(tc, test_bad_profile_parts_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -114,7 +114,11 @@ START_TEST(test_invalid_values_ignored)
 		0x180,                          /* signal 128 */
 		0x200,                          /* init step 0 */
 		0x200 | (STATUS_STEP_MAX + 1),  /* unknown step */
-		0x300,                          /* unknown kind */
+		0x300,                          /* profile 0's step exited 0: no failure */
+		0x400 | 1,                      /* unknown kind */
+		0x04000301,                     /* profile failure of an unknown HOW */
+		0x00100301,                     /* profile 16: past STATUS_MAX_PROFILES */
+		0x01000380,                     /* profile killed by signal 128 */
 		0x10000 | 42,                   /* high bits set */
 		0xffffffff,
 	};
@@ -122,6 +126,31 @@ START_TEST(test_invalid_values_ignored)
 		outl(0, bad[i]);
 	ck_assert_uint_eq(reports, 0);
 	ck_assert_uint_eq(port.ignored, sizeof(bad) / sizeof(bad[0]));
+}
+END_TEST
+
+/* A profile's guest step: its index and how it failed come through. */
+START_TEST(test_profile_failure)
+{
+	outl(0, 0x01000300 | 9 | 3 << 16);  /* profile 3 killed by signal 9 */
+	assert_report(STATUS_KIND_PROFILE_FAILED, 9);
+	ck_assert_uint_eq(last.profile, 3);
+	ck_assert_uint_eq(last.how, STATUS_PROFILE_SIGNALED);
+	setup();
+	outl(0, 0x0f0301 | (uint32_t)STATUS_PROFILE_EXITED << 24);  /* profile 15 exited 1 */
+	assert_report(STATUS_KIND_PROFILE_FAILED, 1);
+	ck_assert_uint_eq(last.profile, 15);
+	ck_assert_uint_eq(last.how, STATUS_PROFILE_EXITED);
+}
+END_TEST
+
+/* The other kinds report no profile. */
+START_TEST(test_no_profile_for_other_kinds)
+{
+	outl(0, 42);
+	assert_report(STATUS_KIND_EXITED, 42);
+	ck_assert_uint_eq(last.profile, 0);
+	ck_assert_uint_eq(last.how, 0);
 }
 END_TEST
 
@@ -144,7 +173,20 @@ START_TEST(test_encode)
 	ck_assert_int_eq(status_port_encode(STATUS_KIND_SIGNALED, 0), -1);
 	ck_assert_int_eq(status_port_encode(STATUS_KIND_INIT_FAILED, STATUS_STEP_CONFIG), 0x201);
 	ck_assert_int_eq(status_port_encode(STATUS_KIND_INIT_FAILED, 0), -1);
-	ck_assert_int_eq(status_port_encode((enum status_kind)3, 1), -1);
+	ck_assert_int_eq(status_port_encode(STATUS_KIND_PROFILE_FAILED, 1), -1);
+	ck_assert_int_eq(status_port_encode((enum status_kind)4, 1), -1);
+}
+END_TEST
+
+START_TEST(test_encode_profile)
+{
+	ck_assert_int_eq(status_port_encode_profile(STATUS_PROFILE_EXITED, 0, 7), 0x307);
+	ck_assert_int_eq(status_port_encode_profile(STATUS_PROFILE_FILES, 2, 28), 0x03020300 | 28);
+	ck_assert_int_eq(status_port_encode_profile(STATUS_PROFILE_EXITED, 0, 0), -1);
+	ck_assert_int_eq(status_port_encode_profile(STATUS_PROFILE_SIGNALED, 0, 128), -1);
+	ck_assert_int_eq(status_port_encode_profile(STATUS_PROFILE_START, 0, 255), 0x020003ff);
+	ck_assert_int_eq(status_port_encode_profile(STATUS_PROFILE_START, STATUS_MAX_PROFILES, 2), -1);
+	ck_assert_int_eq(status_port_encode_profile((enum status_profile_how)4, 0, 2), -1);
 }
 END_TEST
 
@@ -171,8 +213,11 @@ Suite *status_port_suite(void)
 	tcase_add_test(tc, test_init_failure);
 	tcase_add_test(tc, test_other_widths_ignored);
 	tcase_add_test(tc, test_invalid_values_ignored);
+	tcase_add_test(tc, test_profile_failure);
+	tcase_add_test(tc, test_no_profile_for_other_kinds);
 	tcase_add_test(tc, test_first_report_wins);
 	tcase_add_test(tc, test_encode);
+	tcase_add_test(tc, test_encode_profile);
 	tcase_add_test(tc, test_step_names);
 	suite_add_tcase(s, tc);
 	return s;
