@@ -114,6 +114,7 @@ add "profiles: -p DIR: files/ placed, the guest step run first, its output on st
 add "profiles: a failing guest step: status 119, the profile named, the program not run" t_prof_guest_fails
 add "profiles: debug: debugfs, tracefs and configfs mounted, the kernel's log on stderr" t_prof_debug
 add "profiles: memdev: MEMDEV_COUNT brd RAM disks of MEMDEV_SIZE_KB" t_prof_memdev
+add "profiles: two combined, by name: -p blockdev -p memdev: the disk and the RAM disk, in the order given" t_prof_combined
 
 # --- helpers -------------------------------------------------------------------
 # A case runs in directory $D, sets st (microrun's exit status) and appends
@@ -891,6 +892,16 @@ grep -q " /sys/kernel/$m " /proc/mounts && echo "${m#* }"; done; test -r /sys/ke
 	status_is 0
 	out_is $'debugfs\ntracefs\nconfigfs\ntrace\n'
 	grep -q 'Command line: .*loglevel=8' "$D/err" || fail "the kernel's log, with loglevel=8, is not on stderr"
+}
+
+# By name, as a user would: the checkout's profiles/ is on the search path
+# of its own build/microrun.
+t_prof_combined() {
+	prog -p blockdev -p memdev -e BLOCKDEV_SIZE=8M -e MEMDEV_SIZE_KB=2048 -- \
+		sh -c 'cat /sys/block/vda/size /sys/block/ram0/size; test -e /sys/block/vdb || echo one-disk'
+	status_is 0
+	out_is $'16384\n4096\none-disk\n'
+	stderr_empty
 }
 
 t_prof_memdev() {
