@@ -10,10 +10,12 @@
  *     STATUS_KIND_EXITED    the program exited with status VALUE;
  *     STATUS_KIND_SIGNALED  the program was killed by signal VALUE (1-127);
  *     STATUS_KIND_INIT_FAILED  the init could not start the program: VALUE
- *                   is the step that failed (enum status_init_step).
- * The first valid write is the report and ends the VM at once; later
- * writes, writes of another width or offset, and values outside the above
- * are ignored (and counted). No KVM here, and no locking: the caller
+ *                   is the step that failed (enum status_init_step);
+ *     STATUS_KIND_PHASE  not a report: the init reached phase VALUE (enum
+ *                   status_phase), for microrun --timing to timestamp.
+ * The first valid report ends the VM at once; phases before it are passed
+ * on as they come; later writes, writes of another width or offset, and
+ * values outside the above are ignored (and counted). No KVM here, and no locking: the caller
  * serialises accesses. */
 #ifndef MR_STATUS_PORT_H
 #define MR_STATUS_PORT_H
@@ -28,6 +30,16 @@ enum status_kind {
 	STATUS_KIND_EXITED = 0,
 	STATUS_KIND_SIGNALED = 1,
 	STATUS_KIND_INIT_FAILED = 2,
+	STATUS_KIND_PHASE = 3,
+};
+
+/* Where the init is, in the order it gets there. */
+enum status_phase {
+	STATUS_PHASE_INIT_START = 1,  /* the init's first action */
+	STATUS_PHASE_ROOT_MOUNTED,    /* in the new root, shares mounted */
+	STATUS_PHASE_PROGRAM_START,   /* the program's process, just before execve */
+	STATUS_PHASE_PROGRAM_EXITED,  /* the init has reaped the program */
+	STATUS_PHASE_MAX = STATUS_PHASE_PROGRAM_EXITED,
 };
 
 /* What the init was doing when it gave up; each has a name for microrun's
@@ -54,13 +66,15 @@ struct status_report {
 
 struct status_port_ops {
 	void (*report)(void *ctx, const struct status_report *r);
+	void (*phase)(void *ctx, enum status_phase phase);
 	void *ctx;
 };
 
 struct status_port {
 	struct status_port_ops ops;
 	bool reported;
-	uint64_t ignored;         /* writes that were not a valid first report */
+	uint64_t ignored;         /* writes that were neither a valid first report
+				   * nor a valid phase before it */
 };
 
 void status_port_init(struct status_port *s, const struct status_port_ops *ops);

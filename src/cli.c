@@ -28,6 +28,8 @@ static const char usage_text[] =
 	"  -c, --cpus N         virtual CPUs (default 1)\n"
 	"      --timeout SEC    end the VM after SEC seconds (exit status 124)\n"
 	"  -v, --verbose        report the VM's set-up and exits on stderr\n"
+	"      --timing         report on stderr when the run reached each phase,\n"
+	"                       its exits and microrun's share of the time\n"
 	"      --no-seccomp     run without the seccomp sandbox (for debugging)\n"
 	"  -h, --help           show this help\n"
 	"  -V, --version        show the version\n"
@@ -47,7 +49,7 @@ static const char usage_text[] =
 	"(seccomp), 126/127 program not executable/not found, 128+N ended by\n"
 	"signal N. See microrun(1).\n";
 
-enum { OPT_TIMEOUT = 256, OPT_NO_SECCOMP, OPT_9P, OPT_RW, OPT_MODULES, OPT_KERNEL_LOG };
+enum { OPT_TIMEOUT = 256, OPT_NO_SECCOMP, OPT_9P, OPT_RW, OPT_MODULES, OPT_KERNEL_LOG, OPT_TIMING };
 
 static const struct option long_options[] = {
 	{ "kernel", required_argument, NULL, 'k' },
@@ -63,6 +65,7 @@ static const struct option long_options[] = {
 	{ "modules", required_argument, NULL, OPT_MODULES },
 	{ "kernel-log", no_argument, NULL, OPT_KERNEL_LOG },
 	{ "verbose", no_argument, NULL, 'v' },
+	{ "timing", no_argument, NULL, OPT_TIMING },
 	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -274,6 +277,7 @@ static enum cli_outcome apply_option(int opt, const char *name, const char *arg,
 	case 'i': cfg->initrd = arg; return CLI_RUN;
 	case 'a': cfg->append = arg; return CLI_RUN;
 	case 'v': cfg->verbose++; return CLI_RUN;
+	case OPT_TIMING: cfg->timing = true; return CLI_RUN;
 	case OPT_NO_SECCOMP: cfg->no_seccomp = true; return CLI_RUN;
 	case 'm':
 		if (cli_parse_size(arg, &cfg->mem_bytes))

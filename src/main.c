@@ -14,6 +14,7 @@
 #include "src/supervisor.h"
 #include "src/term.h"
 #include "src/thread.h"
+#include "src/timing.h"
 #include "src/vcpu.h"
 #include "src/vm.h"
 
@@ -28,6 +29,7 @@ static int program_status(const struct status_report *r)
 		mr_info("the program was killed by signal %u", r->value);
 		return MR_EXIT_SIGNAL_BASE + r->value;
 	case STATUS_KIND_INIT_FAILED:
+	case STATUS_KIND_PHASE: /* never a report: the port passes phases on */
 		break;
 	}
 	mr_err("the guest's init could not %s (the guest's console says why)",
@@ -218,12 +220,14 @@ int main(int argc, char **argv)
 	static struct program prog;
 	struct mr_config cfg;
 
+	timing_start_clock();
 	switch (cli_parse(argc, argv, &cfg)) {
 	case CLI_DONE: return MR_EXIT_OK;
 	case CLI_BAD_USAGE: return MR_EXIT_USAGE;
 	case CLI_RUN: break;
 	}
 	mr_verbose = cfg.verbose;
+	timing_on = cfg.timing;
 	if (check_program_options(&cfg))
 		return MR_EXIT_USAGE;
 	char *cmdline = compose_cmdline(cfg.append, log_hidden(&cfg));
@@ -236,5 +240,7 @@ int main(int argc, char **argv)
 	if (cfg.program_argc > 0)
 		program_release(&prog);
 	free(cmdline);
+	timing_mark(TIMING_EXIT);
+	timing_report();
 	return status;
 }

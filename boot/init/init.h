@@ -34,6 +34,12 @@ int init_open_consoles(const char *const names[RUNCFG_CONSOLES], int fds[RUNCFG_
 /* Hands (kind, value) to microrun on the exit-status port, which ends the
  * VM; returns only where there is no such port (another VMM). */
 void init_report(enum status_kind kind, unsigned value);
+/* Tells microrun the init reached `phase` (for --timing); nothing where
+ * there is no exit-status port. */
+void init_mark(enum status_phase phase);
+/* In the program's process, just before execve: the mark, then the port
+ * access goes, so that the program does not inherit it. */
+void init_mark_program_start(void);
 
 #define INIT_NEW_ROOT "/mnt/root"
 
