@@ -1,8 +1,10 @@
 #!/bin/sh
 # Builds a kernel from Debian's linux-source-6.1 with boot/microrun.config
-# merged onto tinyconfig, once: the build is cached under
-# ~/.cache/microrun-tests/linux-source/build-HASH, HASH covering the
-# fragment and the source package, and reused while both are unchanged.
+# merged onto tinyconfig, once: the build is cached in
+# ~/.cache/microrun-tests/linux-source/build, stamped with a hash of the
+# fragment and the source package, and reused while both are unchanged;
+# after a change of either it is configured anew and rebuilt there,
+# incrementally (kbuild recompiles what the changed options touch).
 # Prints the bzImage's path on stdout; progress goes to stderr.
 #
 # Fails when a value of the fragment did not survive olddefconfig (a
@@ -48,14 +50,15 @@ check_config() {
 }
 
 fetch_source
-hash=$( (cat "$fragment"; ls "$cache"/${package}_*.deb 2>/dev/null | xargs -n1 basename) | sha256sum | cut -c1-12)
-out=$cache/build-$hash
+hash=$( (cat "$fragment"; basename "$cache"/${package}_*.deb) | sha256sum | cut -c1-12)
+out=$cache/build
 image=$out/arch/x86/boot/bzImage
-if [ -f "$out/done" ] && [ -f "$image" ]; then
+if [ -f "$out/built-$hash" ] && [ -f "$image" ]; then
 	echo "$image"
 	exit 0
 fi
 mkdir -p "$out"
+rm -f "$out"/built-*
 say "configuring in $out"
 make -s -C "$src" O="$out" tinyconfig >&2
 (cd "$src" && scripts/kconfig/merge_config.sh -m -O "$out" "$out/.config" "$fragment") >"$out/merge.log" 2>&1 ||
@@ -65,5 +68,5 @@ check_config "$out/.config"
 say "building bzImage with $jobs jobs (log: $out/build.log)"
 nice -n 19 make -C "$src" O="$out" -j"$jobs" bzImage >"$out/build.log" 2>&1 ||
 	{ tail -20 "$out/build.log" >&2; say "build failed: $out/build.log"; exit 1; }
-touch "$out/done"
+touch "$out/built-$hash"
 echo "$image"

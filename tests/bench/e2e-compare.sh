@@ -77,6 +77,7 @@
 # The part on the real KVM is this script run as
 #   e2e-compare.sh --inner MICRORUN BZIMAGE LINETIME QEMU_INITRD
 # which prints raw figures ("run ...", "exits ...", "trace ...", "note ...").
+# Sourced (tests/bench/phases.sh), it defines its functions and runs nothing.
 set -u -o pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -349,16 +350,22 @@ cleanup() {
 	[[ -z $tmp || -n ${MICRORUN_TEST_KEEP-} ]] || rm -rf "$tmp"
 }
 
-# The inner part in the outer VM, its figures into $tmp/results.
+# run_nested BOOTS INNER...: the inner part, the command INNER (the
+# script's --inner and its files), in the outer VM, its figures into
+# $tmp/results; BOOTS boots a round bound its time.
 run_nested() {
-	local path st limit=$(((RUNS + 2) * 2 * ${#WORKS[@]} * (LIMIT + 5) + 180)) start=$SECONDS
-	for path in "$MICRORUN" "$here" "$MRK_BZIMAGE" "$QINITRD" "$tmp"; do
-		! hidden_in_outer_vm "$path" ||
+	local boots=$1 path st limit start=$SECONDS
+	shift
+	limit=$(((RUNS + 2) * boots * (LIMIT + 5) + 180))
+	for path in "$@" "$here" "$MRK_BZIMAGE" "$tmp"; do
+		[[ $path == --inner ]] || ! hidden_in_outer_vm "$path" ||
 			{ echo "# $path is where the outer VM has its own /proc, /sys, /dev or /run: no figures"; return; }
 	done
-	printf 'export BENCH_RUNS=%q BENCH_E2E_LIMIT=%q BENCH_E2E_NESTED=1\nexec %q --inner %q %q %q %q\n' \
-		"$RUNS" "$LIMIT" "$here/e2e-compare.sh" "$MICRORUN" "$MRK_BZIMAGE" "$tmp/linetime" "$QINITRD" |
-		outer_initrd "$MRK_VERSION" "${MRK_BZIMAGE%/boot/*}" "$tmp/initrd" ||
+	{
+		printf 'export BENCH_RUNS=%q BENCH_E2E_LIMIT=%q BENCH_E2E_NESTED=1\nexec' "$RUNS" "$LIMIT"
+		printf ' %q' "$@"
+		printf '\n'
+	} | outer_initrd "$MRK_VERSION" "${MRK_BZIMAGE%/boot/*}" "$tmp/initrd" ||
 		{ echo "# could not build the outer VM's initramfs: no figures"; return; }
 	echo "# outer VM: QEMU-TCG -cpu qemu64,+svm,+npt, $OUTER_CPUS vCPUs, $OUTER_MEM; at most $limit s" >&2
 	outer_start "$MRK_BZIMAGE" "$tmp/initrd" "$tmp" "$limit"
@@ -429,10 +436,11 @@ main() {
 	if [[ $MODE == direct ]]; then
 		"$here/e2e-compare.sh" --inner "$MICRORUN" "$MRK_BZIMAGE" "$tmp/linetime" "$QINITRD" >"$tmp/results"
 	else
-		run_nested
+		run_nested $((2 * ${#WORKS[@]})) "$here/e2e-compare.sh" --inner "$MICRORUN" "$MRK_BZIMAGE" \
+			"$tmp/linetime" "$QINITRD"
 	fi
 	table <"$tmp/results"
 	echo "# $((SECONDS - start)) s; load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 }
 
-main "$@"
+[[ ${BASH_SOURCE[0]} != "$0" ]] || main "$@"
