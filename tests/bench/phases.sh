@@ -51,8 +51,9 @@ KERNELS=(debian microrun.config acpi-off)
 TIMING_MARKS=(first-run first-exit init-start root-mounted program-start program-exit vm-end exit)
 
 # microrun_true KERNEL N: one boot of `true` under microrun --timing, its
-# "run" line and the timing figures ("timing", "exits" and "share" lines),
-# each prefixed with "kernel KERNEL".
+# "run" and "exits" lines (e2e-compare.sh's boot: the accesses to no
+# device) and the timing figures ("timing" and "xtime" lines), each
+# prefixed with "kernel KERNEL".
 microrun_true() {
 	local k=$1 n=$2 opts=() append=quiet err
 	case $k in
@@ -64,7 +65,7 @@ microrun_true() {
 	err=$itmp/microrun-true-$n.err
 	sed -nE "s/^microrun: timing: ([a-z-]+) ([0-9.]+) ms.*/kernel $k timing $n \\1 \\2/p
 		s/^microrun: timing: (exit-handling|device-threads) ([0-9.]+) ms$/kernel $k timing $n \\1 \\2/p
-		s/^microrun: exits: ([a-z-]+) ([0-9]+), handled in ([0-9.]+) ms$/kernel $k exits $n \\1 \\2 \\3/p" "$err"
+		s/^microrun: exits: ([a-z-]+) ([0-9]+), handled in ([0-9.]+) ms$/kernel $k xtime $n \\1 \\2 \\3/p" "$err"
 }
 
 qemu_true() {
@@ -124,12 +125,14 @@ phases_table() {
 	$3 == "run" {
 		k = $2; v = $4; n = $6; status[k, v] = status[k, v] " " $10
 		if (n == 0 || $10 != 0 || $8 == "-") next
-		good[k, v, n] = 1; add(k, v "-wall", $9 * 1000)
+		good[k, v, n] = 1; add(k, v "-wall", $9 * 1000); wall[k, v, n] = $9 * 1000
 		next
 	}
-	# kernel K timing N NAME MS; kernel K exits N KIND COUNT MS
+	# kernel K timing N NAME MS; kernel K xtime N KIND COUNT MS;
+	# kernel K exits true N KIND COUNT (accesses to no device)
 	$3 == "timing" { t[$2, $4, $5] = $6; next }
-	$3 == "exits" { xc[$2, $4, $5] = $6; xt[$2, $4, $5] = $7; kinds[$5] = 1; next }
+	$3 == "xtime" { xc[$2, $4, $5] = $6; xt[$2, $4, $5] = $7; kinds[$5] = 1; next }
+	$3 == "exits" { xc[$2, $5, $6] = $7; kinds[$6] = 1; nodev[$6] = 1; next }
 	END {
 		for (k in status) { split(k, kv, SUBSEP); printf "# %s under %s: exit statuses (warm-up first):%s\n", kv[1], kv[2], status[k] }
 		nk = 0
@@ -145,7 +148,10 @@ phases_table() {
 				add(k, "setup", setup); add(k, "after", after)
 				add(k, "handling", handling); add(k, "devices", dev)
 				add(k, "guest", t[k, n, "vm-end"] - setup - handling - dev)
-				add(k, "share", 100 * (setup + handling + dev + after) / t[k, n, "exit"])
+				vmm = setup + handling + dev + after
+				add(k, "share", 100 * vmm / t[k, n, "exit"])
+				w = wall[k, "microrun", n]
+				add(k, "share-wall", 100 * (vmm + w - t[k, n, "exit"]) / w)
 				for (i = 1; i <= nk; i++) {
 					add(k, "n" kind[i], xc[k, n, kind[i]] + 0); add(k, "t" kind[i], xt[k, n, kind[i]] + 0)
 				}
@@ -159,11 +165,12 @@ phases_table() {
 		row("after the VM'"'"'s end (teardown)", "after", "%.1f")
 		row("guest (first KVM_RUN -> VM end, minus the above)", "guest", "%.1f")
 		row("VMM share of main -> exit, %", "share", "%.2f")
+		row("VMM share of fork -> exit (+ loader, exit), %", "share-wall", "%.2f")
 		row("fork -> exit (linetime), microrun", "microrun-wall", "%.0f")
 		row("fork -> exit (linetime), QEMU microvm", "qemu-wall", "%.0f")
 		for (i = 1; i <= nk; i++) {
 			row("exits: " kind[i] ", count", "n" kind[i], "%d")
-			row("exits: " kind[i] ", handled in ms", "t" kind[i], "%.2f")
+			if (!(kind[i] in nodev)) row("exits: " kind[i] ", handled in ms", "t" kind[i], "%.2f")
 		}
 	}'
 }
