@@ -402,11 +402,11 @@ follow_outer() {
 	exec {fd}<&-
 }
 
-main() {
-	if [[ ${1-} == --inner && $# == 5 ]]; then
-		inner "$2" "$3" "$4" "$5"
-		return
-	fi
+# bench_prepare ARGS...: the outer part's start, for this script and
+# phases.sh: MICRORUN from the one argument (usage and exit 2 otherwise),
+# the mode (direct or nested KVM), Debian's kernel. Returns 1, having said
+# why, when there can be no figures.
+bench_prepare() {
 	if (($# != 1)) || [[ ! -x $1 ]]; then
 		echo "usage: $0 MICRORUN (an executable)" >&2
 		exit 2
@@ -422,8 +422,16 @@ main() {
 	choose_mode
 	[[ $MODE != nested || -z $(nested_missing) ]] || MODE=skip WHY="$WHY; for the outer VM, $(nested_missing)"
 	command -v qemu-system-x86_64 >/dev/null || MODE=skip WHY="no qemu-system-x86_64 (Debian: qemu-system-x86)"
-	[[ $MODE == skip ]] && { echo "# no figures: $WHY"; return 0; }
-	mrk_get_kernel || { echo "# no figures: $MRK_SKIP_REASON"; return 0; }
+	[[ $MODE == skip ]] && { echo "# no figures: $WHY"; return 1; }
+	mrk_get_kernel || { echo "# no figures: $MRK_SKIP_REASON"; return 1; }
+}
+
+main() {
+	if [[ ${1-} == --inner && $# == 5 ]]; then
+		inner "$2" "$3" "$4" "$5"
+		return
+	fi
+	bench_prepare "$@" || return 0
 	QINITRD=$(cached_initramfs "$MRK_VERSION" "${MRK_BZIMAGE%/boot/*}" bench-qemu \
 		"$here/qemu-init" "${PROGRAM_MODULES[@]}") ||
 		{ echo "# no figures: cannot build QEMU's initramfs (busybox-static, cpio?)"; return 0; }

@@ -180,23 +180,7 @@ phases_main() {
 		phases_inner "$2" "$3" "$4" "$5" "$6" "$7"
 		return
 	fi
-	if (($# != 1)) || [[ ! -x $1 ]]; then
-		echo "usage: $0 MICRORUN (an executable)" >&2
-		exit 2
-	fi
-	MICRORUN=$(realpath "$1")
-	# shellcheck source=tests/realkernel/kernel.sh
-	. "$here/../realkernel/kernel.sh"
-	# shellcheck source=tests/e2e/outer.sh
-	. "$here/../e2e/outer.sh"
-	trap cleanup EXIT
-	trap 'exit 130' INT
-	trap 'exit 143' TERM
-	choose_mode
-	[[ $MODE != nested || -z $(nested_missing) ]] || MODE=skip WHY="$WHY; for the outer VM, $(nested_missing)"
-	command -v qemu-system-x86_64 >/dev/null || MODE=skip WHY="no qemu-system-x86_64 (Debian: qemu-system-x86)"
-	[[ $MODE == skip ]] && { echo "# no figures: $WHY"; return 0; }
-	mrk_get_kernel || { echo "# no figures: $MRK_SKIP_REASON"; return 0; }
+	bench_prepare "$@" || return 0
 	local mybz qinitrd myqinitrd kroot=${MRK_BZIMAGE%/boot/*}
 	mybz=$("$here/build-kernel.sh") || { echo "# no figures: cannot build the microrun.config kernel"; return 0; }
 	if ! qinitrd=$(cached_initramfs "$MRK_VERSION" "$kroot" bench-qemu "$here/qemu-init" \
