@@ -126,6 +126,11 @@ bench: $(BUILD)/microrun $(BUILD)/p9_bench guests
 bench-e2e: $(BUILD)/microrun
 	tests/bench/e2e-compare.sh $(BUILD)/microrun
 
+# Where a run of `true` spends its time, on Debian's kernel and on one
+# built with boot/microrun.config (built once and cached: long the first time).
+bench-phases: $(BUILD)/microrun
+	tests/bench/phases.sh $(BUILD)/microrun
+
 # The device models' request paths beside the plain system calls.
 BENCH_DEVICE_OBJS := $(BUILD)/tests/unit/virtio_driver.o $(BUILD)/tests/unit/virtio_mmio_driver.o
 $(BUILD)/blk_bench: $(BUILD)/tests/bench/blk_bench.o $(BENCH_DEVICE_OBJS) $(BUILD)/libmicrorun.a
@@ -157,6 +162,6 @@ clean:
 
 FORCE:
 
-.PHONY: FORCE all check check-plain check-asan e2e check-init bench bench-e2e bench-devices demo deps install clean guests
+.PHONY: FORCE all check check-plain check-asan e2e check-init bench bench-e2e bench-phases bench-devices demo deps install clean guests
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

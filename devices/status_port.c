@@ -37,6 +37,10 @@ int64_t status_port_encode(enum status_kind kind, unsigned value)
 		if (value < 1 || value > STATUS_STEP_MAX)
 			return -1;
 		break;
+	case STATUS_KIND_PHASE:
+		if (value < 1 || value > STATUS_PHASE_MAX)
+			return -1;
+		break;
 	default:  /* STATUS_KIND_PROFILE_FAILED has an encoder of its own */
 		return -1;
 	}
@@ -73,6 +77,10 @@ static void write_value(struct status_port *s, uint32_t v)
 
 	if (s->reported || !decode(v, &r)) {
 		s->ignored++;
+		return;
+	}
+	if (r.kind == STATUS_KIND_PHASE) {
+		s->ops.phase(s->ops.ctx, (enum status_phase)r.value);
 		return;
 	}
 	s->reported = true;

@@ -17,10 +17,12 @@
  *                   STATUS_MAX_PROFILES), HOW and VALUE as enum
  *                   status_profile_how says. Every other kind has bits
  *                   16-31 clear.
- * The first valid write is the report and ends the VM at once; later
- * writes, writes of another width or offset, and values outside the above
- * are ignored (and counted). No KVM here, and no locking: the caller
- * serialises accesses. */
+ *     STATUS_KIND_PHASE  not a report: the init reached phase VALUE (enum
+ *                   status_phase), for microrun --timing to timestamp.
+ * The first valid report ends the VM at once; phases before it are passed
+ * on as they come; later writes, writes of another width or offset, and
+ * values outside the above are ignored (and counted). No KVM here, and no
+ * locking: the caller serialises accesses. */
 #ifndef MR_STATUS_PORT_H
 #define MR_STATUS_PORT_H
 
@@ -35,6 +37,7 @@ enum status_kind {
 	STATUS_KIND_SIGNALED = 1,
 	STATUS_KIND_INIT_FAILED = 2,
 	STATUS_KIND_PROFILE_FAILED = 3,
+	STATUS_KIND_PHASE = 4,
 };
 
 #define STATUS_MAX_PROFILES 16
@@ -46,6 +49,15 @@ enum status_profile_how {
 	STATUS_PROFILE_START = 2,     /* DIR/guest could not be run: errno VALUE (1-255) */
 	STATUS_PROFILE_FILES = 3,     /* DIR/files/ could not be placed: errno VALUE */
 	STATUS_PROFILE_HOW_MAX = STATUS_PROFILE_FILES,
+};
+
+/* Where the init is, in the order it gets there. */
+enum status_phase {
+	STATUS_PHASE_INIT_START = 1,  /* the init's first action */
+	STATUS_PHASE_ROOT_MOUNTED,    /* switched into the new root (9p + overlay) */
+	STATUS_PHASE_PROGRAM_START,   /* the program's process, just before execve */
+	STATUS_PHASE_PROGRAM_EXITED,  /* the init has reaped the program */
+	STATUS_PHASE_MAX = STATUS_PHASE_PROGRAM_EXITED,
 };
 
 /* What the init was doing when it gave up; each has a name for microrun's
@@ -74,13 +86,15 @@ struct status_report {
 
 struct status_port_ops {
 	void (*report)(void *ctx, const struct status_report *r);
+	void (*phase)(void *ctx, enum status_phase phase);
 	void *ctx;
 };
 
 struct status_port {
 	struct status_port_ops ops;
 	bool reported;
-	uint64_t ignored;         /* writes that were not a valid first report */
+	uint64_t ignored;         /* writes that were neither a valid first report
+				   * nor a valid phase before it */
 };
 
 void status_port_init(struct status_port *s, const struct status_port_ops *ops);

@@ -32,6 +32,8 @@ static const char usage_text[] =
 	"  -c, --cpus N         virtual CPUs (default 1)\n"
 	"      --timeout SEC    end the VM after SEC seconds (exit status 124)\n"
 	"  -v, --verbose        report the VM's set-up and exits on stderr\n"
+	"      --timing         report on stderr when the run reached each phase,\n"
+	"                       its exits and microrun's share of the time\n"
 	"      --no-seccomp     run without the seccomp sandbox (for debugging)\n"
 	"  -p, --profile NAME|DIR\n"
 	"                       apply a profile: its options (before the command\n"
@@ -64,7 +66,7 @@ static const char usage_text[] =
 
 enum {
 	OPT_TIMEOUT = 256, OPT_NO_SECCOMP, OPT_9P, OPT_RW, OPT_MODULES, OPT_KERNEL_LOG,
-	OPT_LIST_PROFILES, OPT_NO_SHELL,
+	OPT_LIST_PROFILES, OPT_NO_SHELL, OPT_TIMING,
 };
 
 static const struct option long_options[] = {
@@ -84,6 +86,7 @@ static const struct option long_options[] = {
 	{ "list-profiles", no_argument, NULL, OPT_LIST_PROFILES },
 	{ "no-shell", no_argument, NULL, OPT_NO_SHELL },
 	{ "verbose", no_argument, NULL, 'v' },
+	{ "timing", no_argument, NULL, OPT_TIMING },
 	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -343,6 +346,7 @@ static enum cli_outcome apply_option(int opt, const char *name, const char *arg,
 	case 'i': cfg->initrd = arg; return CLI_RUN;
 	case 'a': return add_append(cfg, name, arg);
 	case 'v': cfg->verbose++; return CLI_RUN;
+	case OPT_TIMING: cfg->timing = true; return CLI_RUN;
 	case OPT_NO_SECCOMP: cfg->no_seccomp = true; return CLI_RUN;
 	case 'm':
 		if (cli_parse_size(arg, &cfg->mem_bytes))

@@ -44,6 +44,7 @@ struct mr_config {
 	unsigned ncpus;
 	uint64_t timeout_ms;    /* 0: no timeout */
 	int verbose;
+	bool timing;            /* --timing */
 	bool no_seccomp;        /* --no-seccomp: debugging only */
 	struct mr_disk disks[MR_MAX_DISKS];
 	unsigned ndisks;

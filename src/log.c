@@ -55,3 +55,11 @@ void mr_info(const char *fmt, ...)
 	emit("", fmt, ap);
 	va_end(ap);
 }
+
+void mr_say(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	emit("", fmt, ap);
+	va_end(ap);
+}

@@ -15,5 +15,7 @@ void mr_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void mr_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Printed only with -v. */
 void mr_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Printed always, for reports the user asked for (--timing). */
+void mr_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -20,6 +20,7 @@
 #include "src/supervisor.h"
 #include "src/term.h"
 #include "src/thread.h"
+#include "src/timing.h"
 #include "src/vcpu.h"
 #include "src/vm.h"
 
@@ -64,6 +65,7 @@ static int program_status(const struct status_report *r, const struct mr_config 
 	case STATUS_KIND_PROFILE_FAILED:
 		return profile_status(r, cfg);
 	case STATUS_KIND_INIT_FAILED:
+	case STATUS_KIND_PHASE: /* never a report: the port passes phases on */
 		break;
 	}
 	mr_err("the guest's init could not %s (the guest's console says why)",
@@ -341,6 +343,7 @@ static int run_configured(struct mr_config *cfg)
 	struct plan pl;
 
 	mr_verbose = cfg->verbose;
+	timing_on = cfg->timing;
 	if (plan_run(cfg, &pl))
 		return MR_EXIT_ERROR;
 	if (check_options(&pl))
@@ -355,6 +358,8 @@ static int run_configured(struct mr_config *cfg)
 	if (pl.mode != RUN_BOOT)
 		program_release(&prog);
 	free(cmdline);
+	timing_mark(TIMING_EXIT);
+	timing_report();
 	return status;
 }
 
@@ -381,6 +386,7 @@ int main(int argc, char **argv)
 {
 	struct arglist args = { 0 };
 
+	timing_start_clock();
 	/* Blocked from the start: a Ctrl-C while a profile's host step runs
 	 * ends the step, and microrun then removes the scratch directory. */
 	if (supervisor_block_signals())
@@ -388,5 +394,7 @@ int main(int argc, char **argv)
 	int status = parse_and_run(argc, argv, &args);
 	profile_scratch_remove();
 	arglist_free(&args);
+	timing_mark(TIMING_EXIT);
+	timing_report();
 	return status;
 }

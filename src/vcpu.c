@@ -11,6 +11,7 @@
 #include "src/log.h"
 #include "src/arch.h"
 #include "src/thread.h"
+#include "src/timing.h"
 
 enum { EXIT_CONTINUE, EXIT_STOP };
 typedef int exit_handler(struct vcpu *v);
@@ -103,13 +104,8 @@ static int run_failed(struct vcpu *v, int err)
 	return EXIT_STOP;
 }
 
-static int run_once(struct vcpu *v)
+static int dispatch(struct vcpu *v, uint32_t reason)
 {
-	if (ioctl(v->fd, KVM_RUN, 0) < 0)
-		return errno == EINTR || errno == EAGAIN ? EXIT_CONTINUE : run_failed(v, errno);
-	uint32_t reason = v->run->exit_reason;
-	if (reason < sizeof(v->exits) / sizeof(v->exits[0]))
-		v->exits[reason]++;
 	if (reason < NUM_HANDLERS && exit_handlers[reason])
 		return exit_handlers[reason](v);
 	int r = arch_handle_exit(v);
@@ -118,6 +114,22 @@ static int run_once(struct vcpu *v)
 	mr_err("vCPU %u: unexpected KVM exit reason %u", v->id, reason);
 	vm_request_end(v->vm, VM_END_VCPU_FAILED);
 	return EXIT_STOP;
+}
+
+static int run_once(struct vcpu *v)
+{
+	if (ioctl(v->fd, KVM_RUN, 0) < 0)
+		return errno == EINTR || errno == EAGAIN ? EXIT_CONTINUE : run_failed(v, errno);
+	uint32_t reason = v->run->exit_reason;
+	if (reason < sizeof(v->exits) / sizeof(v->exits[0]))
+		v->exits[reason]++;
+	if (!timing_on)
+		return dispatch(v, reason);
+	uint64_t t = timing_now_ns();
+	timing_mark(TIMING_FIRST_EXIT);
+	int r = dispatch(v, reason);
+	timing_add_exit(reason, timing_now_ns() - t);
+	return r;
 }
 
 /* Until vcpus_go(): a kick (or a spurious wake-up) only lets the thread
@@ -140,6 +152,7 @@ static void *vcpu_thread(void *arg)
 	sigaddset(&kick, THREAD_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
 	wait_for_go(v);
+	timing_mark(TIMING_FIRST_RUN);
 	while (vm_end_reason(v->vm) == VM_RUNNING && run_once(v) == EXIT_CONTINUE)
 		;
 	return NULL;
@@ -215,17 +228,23 @@ void vcpus_destroy(struct vm *vm)
 	vm->vcpus = NULL;
 }
 
+/* With -v; with --timing also the time their handling took. */
 void vcpus_report_exits(struct vm *vm)
 {
+	void (*say)(const char *, ...) = timing_on ? mr_say : mr_info;
+
 	for (size_t reason = 0; reason < NUM_NAMES; reason++) {
 		uint64_t n = 0;
 		for (unsigned i = 0; i < vm->ncpus; i++)
 			n += vm->vcpus[i].exits[reason];
-		if (n)
-			mr_info("exits: %s %llu", exit_names[reason] ? exit_names[reason] : "other",
-				(unsigned long long)n);
+		const char *name = exit_names[reason] ? exit_names[reason] : "other";
+		if (n && timing_on)
+			mr_say("exits: %s %llu, handled in %.3f ms", name, (unsigned long long)n,
+			       (double)timing_exit_ns((uint32_t)reason) / 1e6);
+		else if (n)
+			mr_info("exits: %s %llu", name, (unsigned long long)n);
 	}
-	mr_info("exits: unhandled port I/O %llu, unhandled MMIO %llu",
-		(unsigned long long)atomic_load(&vm->pio.unhandled),
-		(unsigned long long)atomic_load(&vm->mmio.unhandled));
+	say("exits: unhandled port I/O %llu, unhandled MMIO %llu",
+	    (unsigned long long)atomic_load(&vm->pio.unhandled),
+	    (unsigned long long)atomic_load(&vm->mmio.unhandled));
 }

@@ -7,6 +7,7 @@
 
 #include "src/arch.h"
 #include "src/log.h"
+#include "src/timing.h"
 #include "src/vcpu.h"
 
 static int check_cpus(struct vm *vm, unsigned ncpus)
@@ -109,6 +110,7 @@ void vm_request_end(struct vm *vm, enum vm_end why)
 
 	if (!atomic_compare_exchange_strong(&vm->end, &running, (int)why))
 		return;
+	timing_mark(TIMING_VM_END);
 	ssize_t r = write(vm->end_fd, &one, sizeof(one));
 	(void)r; /* cannot fail short of a bad fd; the flag is set anyway */
 }

@@ -74,6 +74,8 @@ static __attribute__((noreturn)) void child_exec(const struct child_supervisor *
 	if (spec->cwd && chdir(spec->cwd))
 		child_fail(pipe_fd, STATUS_STEP_CWD);
 	environ = (char **)spec->envp;  /* execvp searches this PATH */
+	if (spec->before_exec)
+		spec->before_exec();
 	execvp(spec->argv[0], (char *const *)spec->argv);
 	child_fail(pipe_fd, errno == ENOENT || errno == ENOTDIR ? STATUS_STEP_EXEC_NOT_FOUND
 								 : STATUS_STEP_EXEC);

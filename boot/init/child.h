@@ -18,6 +18,7 @@ struct child_spec {
 	const char *cwd;
 	int fds[3];               /* become stdin, stdout, stderr: -1 (inherited)
 				   * or descriptors above 2 */
+	void (*before_exec)(void); /* NULL, or called in the child last */
 };
 
 /* How it ended, as the exit-status port takes it: (kind, value). */

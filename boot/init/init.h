@@ -41,6 +41,13 @@ struct init_profile_failure {
 	unsigned value;
 };
 
+/* Tells microrun the init reached `phase` (for --timing); nothing where
+ * there is no exit-status port. */
+void init_mark(enum status_phase phase);
+/* In the program's process, just before execve: the mark, then the port
+ * access goes, so that the program does not inherit it. */
+void init_mark_program_start(void);
+
 struct child_supervisor;
 
 /* Before the switch to the new root: each profile with a guest part has

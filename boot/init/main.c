@@ -122,6 +122,7 @@ static void set_up(const struct runcfg_view *v)
 		fail_profile(&f);
 	if (init_switch_root())
 		fail(STATUS_STEP_SWITCH_ROOT);
+	init_mark(STATUS_PHASE_ROOT_MOUNTED);
 	if (sethostname(v->hostname, strlen(v->hostname)))
 		init_say("cannot set the host name %s: %s", v->hostname, strerror(errno));
 }
@@ -162,7 +163,7 @@ static void run(const struct runcfg_view *v)
 {
 	const char **argv = calloc(v->argv.n + 1, sizeof(*argv));
 	const char **envp = calloc(v->env.n + 1, sizeof(*envp));
-	struct child_spec spec = { .cwd = v->cwd };
+	struct child_spec spec = { .cwd = v->cwd, .before_exec = init_mark_program_start };
 	struct child_supervisor sup;
 	struct child_result res;
 
@@ -182,6 +183,7 @@ static void run(const struct runcfg_view *v)
 	}
 	if (child_wait(&sup, &res))
 		fail(STATUS_STEP_SPAWN);
+	init_mark(STATUS_PHASE_PROGRAM_EXITED);
 	drain(spec.fds);
 	finish(status_port_encode(res.kind, res.value));
 }
@@ -194,6 +196,7 @@ int main(void)
 		init_say("this is microrun's guest init; it runs as PID 1 inside a microrun VM");
 		return 2;
 	}
+	init_mark(STATUS_PHASE_INIT_START);
 	if (init_mount_early())
 		fail(STATUS_STEP_MOUNT_EARLY);
 	decode_config(&v);

@@ -11,6 +11,7 @@
 #include "boot/x86/acpi.h"
 #include "src/arch.h"
 #include "src/log.h"
+#include "src/timing.h"
 #include "src/x86/layout.h"
 #include "src/x86/machine.h"
 
@@ -186,6 +187,12 @@ static void status_report(void *ctx, const struct status_report *r)
 	vm_report_status(a->vm, r);
 }
 
+static void status_phase(void *ctx, enum status_phase phase)
+{
+	(void)ctx;
+	timing_mark_phase(phase);
+}
+
 /* The machine lock makes the device's latch hold when two vCPUs write at
  * once: exactly one report reaches the VM. */
 static void status_access(void *dev, uint64_t offset, uint8_t *data, unsigned len, bool is_write)
@@ -245,7 +252,9 @@ int pc_devices_init(struct vm *vm, struct arch_vm *a)
 	const struct i8042_ops kops = { .reset = kbc_reset, .ctx = a };
 	const struct ioapic_ops iops = { .send_msi = send_msi, .entry_changed = update_routes, .ctx = a };
 	const struct cmos_rtc_ops rops = { .now = host_time, .ctx = a };
-	const struct status_port_ops sops = { .report = status_report, .ctx = a };
+	const struct status_port_ops sops = {
+		.report = status_report, .phase = status_phase, .ctx = a,
+	};
 
 	/* The I/O APIC's ID follows the CPUs' APIC IDs, as in the MP table. */
 	ioapic_init(&a->ioapic, (uint8_t)vm->ncpus, &iops);

@@ -77,6 +77,7 @@
 # The part on the real KVM is this script run as
 #   e2e-compare.sh --inner MICRORUN BZIMAGE LINETIME QEMU_INITRD
 # which prints raw figures ("run ...", "exits ...", "trace ...", "note ...").
+# Sourced (tests/bench/phases.sh), it defines its functions and runs nothing.
 set -u -o pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -349,16 +350,22 @@ cleanup() {
 	[[ -z $tmp || -n ${MICRORUN_TEST_KEEP-} ]] || rm -rf "$tmp"
 }
 
-# The inner part in the outer VM, its figures into $tmp/results.
+# run_nested BOOTS INNER...: the inner part, the command INNER (the
+# script's --inner and its files), in the outer VM, its figures into
+# $tmp/results; BOOTS boots a round bound its time.
 run_nested() {
-	local path st limit=$(((RUNS + 2) * 2 * ${#WORKS[@]} * (LIMIT + 5) + 180)) start=$SECONDS
-	for path in "$MICRORUN" "$here" "$MRK_BZIMAGE" "$QINITRD" "$tmp"; do
-		! hidden_in_outer_vm "$path" ||
+	local boots=$1 path st limit start=$SECONDS
+	shift
+	limit=$(((RUNS + 2) * boots * (LIMIT + 5) + 180))
+	for path in "$@" "$here" "$MRK_BZIMAGE" "$tmp"; do
+		[[ $path == --inner ]] || ! hidden_in_outer_vm "$path" ||
 			{ echo "# $path is where the outer VM has its own /proc, /sys, /dev or /run: no figures"; return; }
 	done
-	printf 'export BENCH_RUNS=%q BENCH_E2E_LIMIT=%q BENCH_E2E_NESTED=1\nexec %q --inner %q %q %q %q\n' \
-		"$RUNS" "$LIMIT" "$here/e2e-compare.sh" "$MICRORUN" "$MRK_BZIMAGE" "$tmp/linetime" "$QINITRD" |
-		outer_initrd "$MRK_VERSION" "${MRK_BZIMAGE%/boot/*}" "$tmp/initrd" ||
+	{
+		printf 'export BENCH_RUNS=%q BENCH_E2E_LIMIT=%q BENCH_E2E_NESTED=1\nexec' "$RUNS" "$LIMIT"
+		printf ' %q' "$@"
+		printf '\n'
+	} | outer_initrd "$MRK_VERSION" "${MRK_BZIMAGE%/boot/*}" "$tmp/initrd" ||
 		{ echo "# could not build the outer VM's initramfs: no figures"; return; }
 	echo "# outer VM: QEMU-TCG -cpu qemu64,+svm,+npt, $OUTER_CPUS vCPUs, $OUTER_MEM; at most $limit s" >&2
 	outer_start "$MRK_BZIMAGE" "$tmp/initrd" "$tmp" "$limit"
@@ -395,11 +402,11 @@ follow_outer() {
 	exec {fd}<&-
 }
 
-main() {
-	if [[ ${1-} == --inner && $# == 5 ]]; then
-		inner "$2" "$3" "$4" "$5"
-		return
-	fi
+# bench_prepare ARGS...: the outer part's start, for this script and
+# phases.sh: MICRORUN from the one argument (usage and exit 2 otherwise),
+# the mode (direct or nested KVM), Debian's kernel. Returns 1, having said
+# why, when there can be no figures.
+bench_prepare() {
 	if (($# != 1)) || [[ ! -x $1 ]]; then
 		echo "usage: $0 MICRORUN (an executable)" >&2
 		exit 2
@@ -415,8 +422,16 @@ main() {
 	choose_mode
 	[[ $MODE != nested || -z $(nested_missing) ]] || MODE=skip WHY="$WHY; for the outer VM, $(nested_missing)"
 	command -v qemu-system-x86_64 >/dev/null || MODE=skip WHY="no qemu-system-x86_64 (Debian: qemu-system-x86)"
-	[[ $MODE == skip ]] && { echo "# no figures: $WHY"; return 0; }
-	mrk_get_kernel || { echo "# no figures: $MRK_SKIP_REASON"; return 0; }
+	[[ $MODE == skip ]] && { echo "# no figures: $WHY"; return 1; }
+	mrk_get_kernel || { echo "# no figures: $MRK_SKIP_REASON"; return 1; }
+}
+
+main() {
+	if [[ ${1-} == --inner && $# == 5 ]]; then
+		inner "$2" "$3" "$4" "$5"
+		return
+	fi
+	bench_prepare "$@" || return 0
 	QINITRD=$(cached_initramfs "$MRK_VERSION" "${MRK_BZIMAGE%/boot/*}" bench-qemu \
 		"$here/qemu-init" "${PROGRAM_MODULES[@]}") ||
 		{ echo "# no figures: cannot build QEMU's initramfs (busybox-static, cpio?)"; return 0; }
@@ -429,10 +444,11 @@ main() {
 	if [[ $MODE == direct ]]; then
 		"$here/e2e-compare.sh" --inner "$MICRORUN" "$MRK_BZIMAGE" "$tmp/linetime" "$QINITRD" >"$tmp/results"
 	else
-		run_nested
+		run_nested $((2 * ${#WORKS[@]})) "$here/e2e-compare.sh" --inner "$MICRORUN" "$MRK_BZIMAGE" \
+			"$tmp/linetime" "$QINITRD"
 	fi
 	table <"$tmp/results"
 	echo "# $((SECONDS - start)) s; load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 }
 
-main "$@"
+[[ ${BASH_SOURCE[0]} != "$0" ]] || main "$@"

@@ -628,6 +628,31 @@ t_status_zero_vs_poweroff() {
 	! grep -q 'the program exited' "$D/err" || fail "a poweroff was taken for a program status"
 }
 
+# --timing: the status guest writes the init's phases (one repeated, one
+# out of range) and then status 5; every phase is reported, in order of
+# time, with the exits and microrun's share.
+t_status_timing() {
+	local name t prev=0
+	need "$G/$1"
+	mr --timing -a 'w=301 w=302 w=302 w=303 w=399 w=304 w=5' -k "$G/$1"
+	status_is 5
+	for name in first-run first-exit init-start root-mounted program-start program-exit \
+		vm-end exit; do
+		t=$(sed -n "s/^microrun: timing: $name \([0-9.]*\) ms .*/\1/p" "$D/err")
+		if [ -z "$t" ]; then
+			fail "--timing reports no time for $name"
+			continue
+		fi
+		awk -v a="$prev" -v b="$t" 'BEGIN { exit !(a <= b) }' ||
+			fail "--timing: $name at $t ms, before the previous phase ($prev ms)"
+		prev=$t
+	done
+	grep -qE '^microrun: timing: vmm-share [0-9.]+ %' "$D/err" || fail "--timing reports no VMM share"
+	grep -qE '^microrun: exits: io [0-9]+, handled in [0-9.]+ ms$' "$D/err" ||
+		fail "--timing does not report the port I/O exits with their time"
+	! grep -q 'not reached' "$D/err" || fail "--timing missed a phase"
+}
+
 # --- bad usage and bad kernels ----------------------------------------------
 
 t_bogus_option() {
@@ -796,6 +821,8 @@ add "status.elf byte write, bad value, then 7 and 8: only 7 counts" \
 add "status.elf writes no status: a plain poweroff, status 0" t_status status.elf sig 0 sig+off
 add "status.elf: status 0 reported vs plain poweroff, told apart by -v" \
 	t_status_zero_vs_poweroff status.elf
+add "status.elf --timing: phases from the port, in order, exits and VMM share" \
+	t_status_timing status.elf
 add "microrun --bogus: status 2, one-line message" t_bogus_option
 add "microrun -k /nonexistent: status 1, names the file" t_missing_kernel
 add "empty kernel file: status 1" t_bad_kernel empty

@@ -80,8 +80,9 @@ static void decode_refuses(const void *b, size_t n, const char *word)
 
 static void assert_list(const struct runcfg_list *l, const char *const *want, unsigned n)
 {
-	const char *arr[8];
+	const char *arr[16];
 
+	ck_assert_uint_lt(n, sizeof(arr) / sizeof(arr[0]));
 	ck_assert_uint_eq(l->n, n);
 	runcfg_list_array(l, arr);
 	for (unsigned i = 0; i < n; i++)

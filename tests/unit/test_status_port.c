@@ -1,5 +1,5 @@
-/* Unit tests for the exit-status port: what counts as a report, what is
- * ignored, and that only the first report counts. */
+/* Unit tests for the exit-status port: what counts as a report or a phase,
+ * what is ignored, and that only the first report counts. */
 #include <string.h>
 
 #include "devices/status_port.h"
@@ -8,6 +8,8 @@
 static struct status_port port;
 static struct status_report last;
 static unsigned reports;
+static enum status_phase phases[8];
+static unsigned nphases;
 
 static void fake_report(void *ctx, const struct status_report *r)
 {
@@ -16,11 +18,21 @@ static void fake_report(void *ctx, const struct status_report *r)
 	reports++;
 }
 
+static void fake_phase(void *ctx, enum status_phase phase)
+{
+	ck_assert_ptr_eq(ctx, &reports);
+	ck_assert_uint_lt(nphases, sizeof(phases) / sizeof(phases[0]));
+	phases[nphases++] = phase;
+}
+
 static void setup(void)
 {
-	const struct status_port_ops ops = { .report = fake_report, .ctx = &reports };
+	const struct status_port_ops ops = {
+		.report = fake_report, .phase = fake_phase, .ctx = &reports,
+	};
 
 	reports = 0;
+	nphases = 0;
 	memset(&last, 0xee, sizeof(last));
 	status_port_init(&port, &ops);
 }
@@ -115,16 +127,20 @@ START_TEST(test_invalid_values_ignored)
 		0x200,                          /* init step 0 */
 		0x200 | (STATUS_STEP_MAX + 1),  /* unknown step */
 		0x300,                          /* profile 0's step exited 0: no failure */
-		0x400 | 1,                      /* unknown kind */
+		0x500 | 1,                      /* unknown kind */
 		0x04000301,                     /* profile failure of an unknown HOW */
 		0x00100301,                     /* profile 16: past STATUS_MAX_PROFILES */
 		0x01000380,                     /* profile killed by signal 128 */
+		0x400,                          /* phase 0 */
+		0x400 | (STATUS_PHASE_MAX + 1), /* unknown phase */
+		0x4ff,
 		0x10000 | 42,                   /* high bits set */
 		0xffffffff,
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		outl(0, bad[i]);
 	ck_assert_uint_eq(reports, 0);
+	ck_assert_uint_eq(nphases, 0);
 	ck_assert_uint_eq(port.ignored, sizeof(bad) / sizeof(bad[0]));
 }
 END_TEST
@@ -154,6 +170,37 @@ START_TEST(test_no_profile_for_other_kinds)
 }
 END_TEST
 
+/* Phases pass on in the order written, repeated ones too (the listener
+ * keeps the first), and do not end the run: the report still counts. */
+START_TEST(test_phases_then_report)
+{
+	outl(0, 0x400 | STATUS_PHASE_INIT_START);
+	outl(0, 0x400 | STATUS_PHASE_ROOT_MOUNTED);
+	outl(0, 0x400 | STATUS_PHASE_ROOT_MOUNTED);
+	outl(0, 0x400 | STATUS_PHASE_PROGRAM_EXITED);
+	ck_assert_uint_eq(nphases, 4);
+	ck_assert_int_eq(phases[0], STATUS_PHASE_INIT_START);
+	ck_assert_int_eq(phases[1], STATUS_PHASE_ROOT_MOUNTED);
+	ck_assert_int_eq(phases[2], STATUS_PHASE_ROOT_MOUNTED);
+	ck_assert_int_eq(phases[3], STATUS_PHASE_PROGRAM_EXITED);
+	ck_assert_uint_eq(reports, 0);
+	outl(0, 5);
+	assert_report(STATUS_KIND_EXITED, 5);
+	ck_assert_uint_eq(port.ignored, 0);
+}
+END_TEST
+
+/* After the report the VM is ending: a phase then is a stray write. */
+START_TEST(test_phase_after_report_ignored)
+{
+	outl(0, 0);
+	outl(0, 0x400 | STATUS_PHASE_PROGRAM_START);
+	assert_report(STATUS_KIND_EXITED, 0);
+	ck_assert_uint_eq(nphases, 0);
+	ck_assert_uint_eq(port.ignored, 1);
+}
+END_TEST
+
 START_TEST(test_first_report_wins)
 {
 	outl(0, 3);
@@ -174,7 +221,10 @@ START_TEST(test_encode)
 	ck_assert_int_eq(status_port_encode(STATUS_KIND_INIT_FAILED, STATUS_STEP_CONFIG), 0x201);
 	ck_assert_int_eq(status_port_encode(STATUS_KIND_INIT_FAILED, 0), -1);
 	ck_assert_int_eq(status_port_encode(STATUS_KIND_PROFILE_FAILED, 1), -1);
-	ck_assert_int_eq(status_port_encode((enum status_kind)4, 1), -1);
+	ck_assert_int_eq(status_port_encode(STATUS_KIND_PHASE, STATUS_PHASE_INIT_START), 0x401);
+	ck_assert_int_eq(status_port_encode(STATUS_KIND_PHASE, 0), -1);
+	ck_assert_int_eq(status_port_encode(STATUS_KIND_PHASE, STATUS_PHASE_MAX + 1), -1);
+	ck_assert_int_eq(status_port_encode((enum status_kind)5, 1), -1);
 }
 END_TEST
 
@@ -216,6 +266,8 @@ Suite *status_port_suite(void)
 	tcase_add_test(tc, test_profile_failure);
 	tcase_add_test(tc, test_no_profile_for_other_kinds);
 	tcase_add_test(tc, test_first_report_wins);
+	tcase_add_test(tc, test_phases_then_report);
+	tcase_add_test(tc, test_phase_after_report_ignored);
 	tcase_add_test(tc, test_encode);
 	tcase_add_test(tc, test_encode_profile);
 	tcase_add_test(tc, test_step_names);
