@@ -634,7 +634,7 @@ t_status_zero_vs_poweroff() {
 t_status_timing() {
 	local name t prev=0
 	need "$G/$1"
-	mr --timing -a 'w=301 w=302 w=302 w=303 w=399 w=304 w=5' -k "$G/$1"
+	mr --timing -a 'w=401 w=402 w=402 w=403 w=499 w=404 w=5' -k "$G/$1"
 	status_is 5
 	for name in first-run first-exit init-start root-mounted program-start program-exit \
 		vm-end exit; do
