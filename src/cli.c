@@ -57,12 +57,12 @@ static const char usage_text[] =
 	"      --kernel-log     the kernel's log on stderr (kept off stdout unless -a\n"
 	"                       names a console=)\n"
 	"\n"
-	"Exit status: the program's or shell's own; 0 guest powered off, 1 microrun failed,\n"
-	"2 bad usage, 118 a profile's host step failed, 120 the guest's init failed,\n"
-	"121 vCPU failed, 122 guest "
-	"reset, 123 guest panic, 124 timeout, 125 forbidden system call\n"
-	"(seccomp), 126/127 program not executable/not found, 128+N ended by\n"
-	"signal N (130 also for Ctrl-A x). See microrun(1).\n";
+	"Exit status: the program's or shell's own; 0 guest powered off, 1 microrun\n"
+	"failed, 2 bad usage, 118/119 a profile's host/guest step failed, 120 the\n"
+	"guest's init failed, 121 vCPU failed, 122 guest reset, 123 guest panic,\n"
+	"124 timeout, 125 forbidden system call (seccomp), 126/127 program not\n"
+	"executable/not found, 128+N ended by signal N (130 also for Ctrl-A x).\n"
+	"See microrun(1).\n";
 
 enum {
 	OPT_TIMEOUT = 256, OPT_NO_SECCOMP, OPT_9P, OPT_RW, OPT_MODULES, OPT_KERNEL_LOG,
