@@ -253,14 +253,20 @@ qemu_escape() {
 # outer_start KERNEL INITRD DIR LIMIT: boots the outer VM in the background,
 # ended by timeout(1) after LIMIT seconds (SIGKILL 10 s later if need be).
 # Sets OUTER_PID (timeout's pid). Writes DIR/console (ttyS0: the outer
-# kernel and init), DIR/results (ttyS1: the job's output) and DIR/qemu.log
-# (QEMU's own messages).
+# kernel and init), DIR/results (ttyS1: the job's output), DIR/heartbeat
+# (ttyS2: a line every 5 s while the outer kernel's timers fire) and
+# DIR/qemu.log (QEMU's own messages) and DIR/out/kallsyms (the outer
+# kernel's code symbols, over the writable 9p export e2eout of DIR/out);
+# QEMU's monitor listens on DIR/monitor (outer-cpus.py).
 outer_start() {
 	local kernel=$1 initrd=$2 dir=$3 limit=$4
 	: >"$dir/results"
-	# -nodefaults: no NIC (no iPXE ROM needed), no VGA, no monitor; only
-	# the two serial ports and the 9p device given here. The virtfs export
-	# is read-only: the VM cannot change anything on the host.
+	: >"$dir/heartbeat"
+	mkdir -p "$dir/out"
+	# -nodefaults: no NIC (no iPXE ROM needed), no VGA; only the serial
+	# ports, the monitor socket and the 9p devices given here. The host's
+	# root is exported read-only: the VM cannot change anything on the
+	# host but DIR/out.
 	# tsc=reliable: the outer kernel finds a TCG machine's TSCs
 	# unsynchronized and would fall back to the HPET as its clocksource,
 	# every read of which is an emulated MMIO access.
@@ -273,7 +279,11 @@ outer_start() {
 		-serial chardev:console \
 		-chardev "file,id=results,append=on,path=$(qemu_escape "$dir/results")" \
 		-serial chardev:results \
+		-chardev "file,id=beat,append=on,path=$(qemu_escape "$dir/heartbeat")" \
+		-serial chardev:beat \
+		-monitor "unix:$(qemu_escape "$dir/monitor"),server=on,wait=off" \
 		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+		-virtfs "local,path=$(qemu_escape "$dir/out"),mount_tag=e2eout,security_model=none" \
 		</dev/null >"$dir/qemu.log" 2>&1 &
 	# shellcheck disable=SC2034 # read by run.sh
 	OUTER_PID=$!
