@@ -3,6 +3,7 @@
  * dependencies, and modprobe loads them last to first (depmod orders them
  * so); a walk that visits them in that order gives modprobe's order. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,24 +53,30 @@ static void normalize(const char *s, size_t len, char name[MOD_NAME_MAX])
 	name[len] = 0;
 }
 
-/* modules.order names a compressed module by its .ko name; the file has
- * the compressor's suffix. e->path becomes the name of the file there is. */
+/* The file a modules.order line means: a build tree's names a module's
+ * object (.o) for its .ko, an unpacked package's a compressed module by
+ * its .ko name. e->path becomes the name of the file there is. */
 static int locate(const struct modtree *t, struct mod_entry *e, char path[PATH_MAX])
 {
 	static const char *const suffixes[] = { "", ".xz", ".zst", ".gz" };
+	size_t n = strlen(e->path);
+	bool object = n > 2 && strcmp(e->path + n - 2, ".o") == 0;
+	int stem = (int)(object ? n - 2 : n);
 
 	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-		if (snprintf(path, PATH_MAX, "%s/%s%s", t->dir, e->path, suffixes[i]) >= PATH_MAX)
+		if (snprintf(path, PATH_MAX, "%s/%.*s%s%s", t->dir, stem, e->path,
+			     object ? ".ko" : "", suffixes[i]) >= PATH_MAX)
 			return -ENAMETOOLONG;
 		if (access(path, F_OK) != 0)
 			continue;
-		if (*suffixes[i]) {
-			char *p = malloc(strlen(e->path) + strlen(suffixes[i]) + 1);
+		if (object || *suffixes[i]) {
+			char *p = strdup(path + strlen(t->dir) + 1);
 			if (!p)
 				return -ENOMEM;
-			strcpy(stpcpy(p, e->path), suffixes[i]);
-			free(e->path);
+			if (e->path_owned)
+				free(e->path);
 			e->path = p;
+			e->path_owned = true;
 		}
 		return 0;
 	}

@@ -1,6 +1,7 @@
 #include "boot/modules.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,32 +94,38 @@ int mod_name_of(const char *path, char name[MOD_NAME_MAX])
 	return 0;
 }
 
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(((const struct mod_entry *)a)->name, ((const struct mod_entry *)b)->name);
-}
-
 static int by_string(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* modules.order of a build tree names objects; the module is the .ko. */
-static char *ko_path(const char *p)
+/* FNV-1a: the index is a hash table of the names, as a tree lists some
+ * 4000 modules and a run looks up a dozen of them (sorting them all took
+ * most of a run's set-up for Debian's kernel). */
+static uint32_t name_hash(const char *s)
 {
-	size_t n = strlen(p);
-	char *s = malloc(n + 2);
+	uint32_t h = 2166136261u;
 
-	if (!s)
-		return NULL;
-	memcpy(s, p, n + 1);
-	if (n > 2 && strcmp(p + n - 2, ".o") == 0)
-		strcpy(s + n - 2, ".ko");
-	return s;
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
 }
 
-/* One line of modules.dep ("path: dep dep ...") or modules.order ("path"). */
-static int add_entry(struct modtree *t, char *line, size_t *cap)
+/* The slot holding `name`, or the empty slot where it would go. */
+static uint32_t *slot_of(const struct modtree *t, const char *name)
+{
+	size_t mask = t->nslots - 1;
+
+	for (size_t i = name_hash(name) & mask;; i = (i + 1) & mask) {
+		uint32_t *s = &t->slots[i];
+		if (*s == 0 || strcmp(t->mods[*s - 1].name, name) == 0)
+			return s;
+	}
+}
+
+/* One line of modules.dep ("path: dep dep ...") or modules.order ("path").
+ * The first line naming a module counts. */
+static int add_entry(struct modtree *t, char *line)
 {
 	char *colon = t->has_dep ? strchr(line, ':') : NULL;
 
@@ -126,44 +133,48 @@ static int add_entry(struct modtree *t, char *line, size_t *cap)
 		return -EINVAL;
 	if (colon)
 		*colon = 0;
-	if (t->nmods == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 256;
-		struct mod_entry *m = realloc(t->mods, ncap * sizeof(*m));
-		if (!m)
-			return -ENOMEM;
-		t->mods = m;
-		*cap = ncap;
-	}
-	struct mod_entry *e = &t->mods[t->nmods];
-	*e = (struct mod_entry){ .deps_text = colon ? colon + 1 : NULL };
+	struct mod_entry *e = &t->mods[t->nmods]; /* zeroed by calloc */
+
+	e->path = line;
+	e->deps_text = colon ? colon + 1 : NULL;
 	if (mod_name_of(line, e->name))
 		return -EINVAL;
-	if (!(e->path = ko_path(line)))
-		return -ENOMEM;
-	t->nmods++;
+	uint32_t *s = slot_of(t, e->name);
+	if (*s == 0)
+		*s = (uint32_t)++t->nmods;
 	return 0;
+}
+
+/* Room for every line of `text`, the table at most half full. */
+static int alloc_index(struct modtree *t, const char *text)
+{
+	size_t lines = 1;
+
+	for (const char *p = text; (p = strchr(p, '\n')); p++)
+		lines++;
+	if (lines > UINT32_MAX / 4)
+		return -ENOMEM;
+	for (t->nslots = 16; t->nslots < 2 * lines;)
+		t->nslots *= 2;
+	t->mods = calloc(lines, sizeof(*t->mods));
+	t->slots = calloc(t->nslots, sizeof(*t->slots));
+	return t->mods && t->slots ? 0 : -ENOMEM;
 }
 
 static int index_modules(struct modtree *t, char *text, const char *file)
 {
-	size_t cap = 0, lineno = 0;
+	size_t lineno = 0;
+	int r = alloc_index(t, text);
 
-	for (char *line = text, *next; line && *line; line = next) {
+	for (char *line = text, *next; !r && line && *line; line = next) {
 		next = strchr(line, '\n');
 		if (next)
 			*next++ = 0;
 		lineno++;
-		if (!*line || *line == '#')
-			continue;
-		int r = add_entry(t, line, &cap);
-		if (r) {
-			mr_err("%s/%s, line %zu: %s", t->dir, file, lineno,
-			       r == -ENOMEM ? "out of memory" : "not a module path");
-			return r;
-		}
+		if (*line && *line != '#' && (r = add_entry(t, line)))
+			mr_err("%s/%s, line %zu: not a module path", t->dir, file, lineno);
 	}
-	qsort(t->mods, t->nmods, sizeof(*t->mods), by_name);
-	return 0;
+	return r;
 }
 
 /* modules.builtin: one path a line, e.g. kernel/fs/ext4/ext4.ko. */
@@ -266,10 +277,12 @@ int modtree_open(struct modtree *t, const char *dir, const char *release)
 void modtree_close(struct modtree *t)
 {
 	for (size_t i = 0; i < t->nmods; i++) {
-		free(t->mods[i].path);
+		if (t->mods[i].path_owned)
+			free(t->mods[i].path);
 		free(t->mods[i].deps);
 	}
 	free(t->mods);
+	free(t->slots);
 	free(t->builtin);
 	free(t->dep_text);
 	free(t->builtin_text);
@@ -278,12 +291,10 @@ void modtree_close(struct modtree *t)
 
 struct mod_entry *modtree_find(const struct modtree *t, const char *name)
 {
-	struct mod_entry key = { .path = NULL };
-
-	if (strlen(name) >= MOD_NAME_MAX)
+	if (!t->nslots)
 		return NULL;
-	strcpy(key.name, name);
-	return bsearch(&key, t->mods, t->nmods, sizeof(*t->mods), by_name);
+	uint32_t s = *slot_of(t, name);
+	return s ? &t->mods[s - 1] : NULL;
 }
 
 bool modtree_builtin(const struct modtree *t, const char *name)

@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "boot/kernel_version.h"
 
@@ -25,8 +26,10 @@ struct modtree {
 	char dir[PATH_MAX];          /* module paths are relative to this */
 	char release[KVER_MAX];
 	bool has_dep;                /* modules.dep; else .modinfo of each module */
-	struct mod_entry *mods;      /* every module, sorted by name */
+	struct mod_entry *mods;      /* every module, in the order listed */
 	size_t nmods;
+	uint32_t *slots;             /* by name: index + 1 into mods, 0 = empty */
+	size_t nslots;               /* a power of two */
 	char **builtin;              /* names of built-in modules, sorted */
 	size_t nbuiltin;
 	char *dep_text, *builtin_text; /* file contents the entries point into */

@@ -7,7 +7,10 @@
 
 struct mod_entry {
 	char name[MOD_NAME_MAX];
-	char *path;                 /* relative to the tree, ending in .ko[.xz|.zst|.gz] */
+	char *path;                 /* relative to the tree, as the index lists it
+				     * (.ko[.xz|.zst|.gz], a build tree's .o) until
+				     * resolved to the file there is */
+	bool path_owned;            /* path is a string of its own, not the index's */
 	char *deps_text;            /* modules.dep: what follows the colon */
 	struct mod_entry **deps;    /* direct or all dependencies, as listed */
 	size_t ndeps;

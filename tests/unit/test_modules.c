@@ -271,6 +271,28 @@ START_TEST(test_build_tree_modinfo)
 }
 END_TEST
 
+/* A tree naming a module twice (as a build tree with a stale object
+ * might): the first line counts, and every module of a large tree is found
+ * (the index is a hash table). */
+START_TEST(test_index_first_wins)
+{
+	char dep[64 * 1024];
+	size_t len = (size_t)snprintf(dep, sizeof(dep), "kernel/a.ko:\nkernel/old/a.ko: kernel/b.ko\n");
+
+	for (int i = 0; i < 2000; i++)
+		len += (size_t)snprintf(dep + len, sizeof(dep) - len, "kernel/m%d.ko:\n", i);
+	put("lib/modules/6.9/modules.dep", dep);
+	ck_assert_int_eq(modtree_open(&tree, tmp, "6.9"), 0);
+	ck_assert_uint_eq(tree.nmods, 2001);
+	ck_assert_int_eq(RESOLVE("a", "m0", "m1999", "m1000"), 0);
+	ck_assert_str_eq(names(&list), "a m0 m1999 m1000");
+	ck_assert_str_eq(list.v[0].path, "kernel/a.ko");
+	test_capture_stderr();
+	ck_assert_int_eq(RESOLVE("m2000"), -ENOENT);
+	test_captured_stderr();
+}
+END_TEST
+
 static void compress(const char *rel, const char *tool, const char *suffix)
 {
 	char cmd[512];
@@ -401,6 +423,7 @@ Suite *modules_suite(void)
 	tcase_add_test(tc, test_cycle);
 	tcase_add_test(tc, test_layouts);
 	tcase_add_test(tc, test_build_tree_modinfo);
+	tcase_add_test(tc, test_index_first_wins);
 	if (test_need_tools("modules.compressed_modinfo", "xz zstd gzip", "xz-utils zstd gzip"))
 		tcase_add_test(tc, test_compressed_modinfo);
 	tcase_add_test(tc, test_wrong_vermagic);
