@@ -358,8 +358,6 @@ static int run_configured(struct mr_config *cfg)
 	if (pl.mode != RUN_BOOT)
 		program_release(&prog);
 	free(cmdline);
-	timing_mark(TIMING_EXIT);
-	timing_report();
 	return status;
 }
 

@@ -630,7 +630,7 @@ t_status_zero_vs_poweroff() {
 
 # --timing: the status guest writes the init's phases (one repeated, one
 # out of range) and then status 5; every phase is reported, in order of
-# time, with the exits and microrun's share.
+# time, with the exits and microrun's share, once.
 t_status_timing() {
 	local name t prev=0
 	need "$G/$1"
@@ -647,7 +647,8 @@ t_status_timing() {
 			fail "--timing: $name at $t ms, before the previous phase ($prev ms)"
 		prev=$t
 	done
-	grep -qE '^microrun: timing: vmm-share [0-9.]+ %' "$D/err" || fail "--timing reports no VMM share"
+	[ "$(grep -cE '^microrun: timing: vmm-share [0-9.]+ %' "$D/err")" = 1 ] ||
+		fail "--timing reports the VMM share not exactly once"
 	grep -qE '^microrun: exits: io [0-9]+, handled in [0-9.]+ ms$' "$D/err" ||
 		fail "--timing does not report the port I/O exits with their time"
 	! grep -q 'not reached' "$D/err" || fail "--timing missed a phase"
