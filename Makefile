@@ -64,6 +64,19 @@ $(BUILD)/prefix.stamp: FORCE
 	@mkdir -p $(dir $@)
 	@echo '$(PROFILE_DIR) $(CURDIR)' | cmp -s - $@ || echo '$(PROFILE_DIR) $(CURDIR)' > $@
 
+# The system calls' names for the sandbox's SIGSYS message, from the
+# kernel's <asm/unistd.h> (src/sandbox.c): a table made here, not at each
+# start-up.
+$(BUILD)/gen/syscall_names.h: Makefile
+	@mkdir -p $(dir $@)
+	$(call say,GEN,$@)
+	$(Q)echo '#include <asm/unistd.h>' | $(CC) -dM -E -x c - | \
+		awk '$$1 == "#define" && $$2 ~ /^__NR_[a-z0-9_]+$$/ && $$3 ~ /^[0-9]+$$/ \
+		     { printf "\t[%s] = \"%s\",\n", $$3, substr($$2, 6) }' | sort -t'[' -k2 -n > $@.tmp
+	$(Q)test -s $@.tmp && mv $@.tmp $@
+$(BUILD)/src/sandbox.o: ALL_CFLAGS += -I$(BUILD)/gen
+$(BUILD)/src/sandbox.o: $(BUILD)/gen/syscall_names.h
+
 $(BUILD)/libmicrorun.a: $(LIB_OBJS)
 	$(call say,AR,$@)
 	$(Q)$(AR) rcs $@ $^

@@ -15,29 +15,23 @@ static unsigned hash(const struct p9_fids *t, uint32_t id)
 
 int p9_fids_init(struct p9_fids *t, unsigned max)
 {
-	*t = (struct p9_fids){ .max = max, .nbuckets = 64, .free = -1 };
+	*t = (struct p9_fids){ .max = max, .nbuckets = 64 };
 	if (max == 0 || max > INT32_MAX / 2)
 		return -EINVAL;
 	while (t->nbuckets < max)
 		t->nbuckets *= 2;
 	t->slot = calloc(max, sizeof(*t->slot));
-	t->bucket = malloc(t->nbuckets * sizeof(*t->bucket));
+	t->bucket = calloc(t->nbuckets, sizeof(*t->bucket));
 	if (!t->slot || !t->bucket) {
 		p9_fids_destroy(t);
 		return -ENOMEM;
-	}
-	for (unsigned i = 0; i < t->nbuckets; i++)
-		t->bucket[i] = -1;
-	for (unsigned i = max; i-- > 0;) {
-		t->slot[i] = (struct p9_fid){ .fd = -1, .open_fd = -1, .next = t->free };
-		t->free = (int32_t)i;
 	}
 	return 0;
 }
 
 void p9_fids_clear(struct p9_fids *t)
 {
-	for (unsigned i = 0; i < t->max; i++)
+	for (unsigned i = 0; i < t->fresh; i++)
 		if (t->slot[i].fd >= 0)
 			p9_fid_clunk(t, &t->slot[i]);
 }
@@ -54,10 +48,21 @@ void p9_fids_destroy(struct p9_fids *t)
 
 struct p9_fid *p9_fid_get(struct p9_fids *t, uint32_t id)
 {
-	for (int32_t i = t->bucket[hash(t, id)]; i >= 0; i = t->slot[i].next)
-		if (t->slot[i].id == id)
-			return &t->slot[i];
+	for (uint32_t i = t->bucket[hash(t, id)]; i; i = t->slot[i - 1].next)
+		if (t->slot[i - 1].id == id)
+			return &t->slot[i - 1];
 	return NULL;
+}
+
+/* A freed slot, else one never used; -1 when all are in use. */
+static int32_t take_slot(struct p9_fids *t)
+{
+	if (t->free) {
+		uint32_t i = t->free - 1;
+		t->free = t->slot[i].next;
+		return (int32_t)i;
+	}
+	return t->fresh < t->max ? (int32_t)t->fresh++ : -1;
 }
 
 static int add_fail(int fd, int err)
@@ -73,18 +78,17 @@ int p9_fid_add(struct p9_fids *t, uint32_t id, int fd, const char *path, bool is
 		return add_fail(fd, -EBADF);
 	if (p9_fid_get(t, id))
 		return add_fail(fd, -EEXIST);
-	if (t->free < 0)
+	if (!t->free && t->fresh == t->max)
 		return add_fail(fd, -EMFILE);
 	char *copy = strdup(path);
 	if (!copy)
 		return add_fail(fd, -ENOMEM);
-	int32_t i = t->free;
+	int32_t i = take_slot(t);
 	struct p9_fid *f = &t->slot[i];
 	unsigned b = hash(t, id);
-	t->free = f->next;
 	*f = (struct p9_fid){ .id = id, .next = t->bucket[b], .fd = fd, .open_fd = -1,
 			      .is_dir = is_dir, .path = copy };
-	t->bucket[b] = i;
+	t->bucket[b] = (uint32_t)i + 1;
 	t->used++;
 	*fid = f;
 	return 0;
@@ -92,11 +96,11 @@ int p9_fid_add(struct p9_fids *t, uint32_t id, int fd, const char *path, bool is
 
 void p9_fid_clunk(struct p9_fids *t, struct p9_fid *fid)
 {
-	int32_t i = (int32_t)(fid - t->slot);
-	int32_t *link = &t->bucket[hash(t, fid->id)];
+	uint32_t i = (uint32_t)(fid - t->slot) + 1;
+	uint32_t *link = &t->bucket[hash(t, fid->id)];
 
 	while (*link != i)
-		link = &t->slot[*link].next;
+		link = &t->slot[*link - 1].next;
 	*link = fid->next;
 	close(fid->fd);
 	if (fid->open_fd >= 0)

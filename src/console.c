@@ -1,6 +1,7 @@
 #include "src/console.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,7 +12,7 @@ static const char panic_banner[] = "Kernel panic - not syncing";
 
 void console_init(struct console *c, int out_fd, void (*on_closed)(void *), void *ctx)
 {
-	memset(c, 0, sizeof(*c));
+	memset(c, 0, offsetof(struct console, buf));
 	c->out_fd = out_fd;
 	c->on_closed = on_closed;
 	c->ctx = ctx;
