@@ -13,9 +13,9 @@ ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -I. -DMR_VERSION='"$(VERSION)"' \
 # libseccomp, libcap-ng: the sandbox (src/sandbox.c); liblzma, libzstd,
 # zlib: compressed kernel modules (boot/module_file.c). Linked statically
 # (glibc stays shared) unless STATIC_LIBS is empty or a sanitizer is on:
-# every run then maps and relocates one library instead of six, which is
-# 0.4 ms of a 1.7 ms `microrun --version` here and more where start-up is
-# slow (the nested machine of the benchmarks).
+# every run then maps and relocates one library instead of six: 0.2 to
+# 0.7 ms of `microrun --version`'s 1.3 to 1.7 ms here, more where start-up
+# is slow (the nested machine of the benchmarks).
 STATIC_LIBS ?= yes
 DEP_LIBS := -lseccomp -lcap-ng -llzma -lzstd -lz
 ifeq ($(STATIC_LIBS)$(SAN_CFLAGS),yes)
