@@ -104,6 +104,11 @@ $(BUILD)/mkconfig: $(BUILD)/tests/init/mkconfig.o $(BUILD)/libmicrorun.a
 	$(call say,LD,$@)
 	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^
 
+# Run in the guest by tests/init/run.sh: has the process I/O port access?
+$(BUILD)/port_probe: $(BUILD)/tests/init/port_probe.o
+	$(call say,LD,$@)
+	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^
+
 $(BUILD)/p9_bench: $(BUILD)/tests/bench/p9_bench.o $(BUILD)/libmicrorun.a
 	$(call say,LD,$@)
 	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(LDLIBS)
@@ -138,7 +143,7 @@ check-asan:
 e2e: $(BUILD)/microrun
 	tests/e2e/run.sh $(BUILD)/microrun
 
-check-init: $(BUILD)/mkconfig $(BUILD)/init/microrun-init
+check-init: $(BUILD)/mkconfig $(BUILD)/port_probe $(BUILD)/init/microrun-init
 	tests/init/run.sh $(BUILD)
 
 bench: $(BUILD)/microrun $(BUILD)/p9_bench guests

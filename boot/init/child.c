@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/io.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -57,6 +58,21 @@ static void child_fds(const struct child_spec *spec)
 			close(spec->fds[i]);
 }
 
+#define IO_PORTS 65536  /* x86's I/O space, ioperm's whole range */
+
+/* The init's I/O port access (ioperm: the exit-status port) survives
+ * fork and execve; nothing the init starts may inherit it. All of it
+ * goes, whichever ports the init holds. ENOSYS: a kernel without
+ * ioperm; EPERM: a seccomp filter refusing the call (a container's, on
+ * the host), as the kernel itself never refuses a drop. Either way no
+ * access was inherited. A failure (ENOMEM) stops the child. */
+static int drop_port_access(void)
+{
+	if (ioperm(0, IO_PORTS, 0) == 0 || errno == ENOSYS || errno == EPERM)
+		return 0;
+	return -1;
+}
+
 extern char **environ;
 
 static __attribute__((noreturn)) void child_exec(const struct child_supervisor *s,
@@ -76,6 +92,8 @@ static __attribute__((noreturn)) void child_exec(const struct child_supervisor *
 	environ = (char **)spec->envp;  /* execvp searches this PATH */
 	if (spec->before_exec)
 		spec->before_exec();
+	if (drop_port_access())
+		child_fail(pipe_fd, STATUS_STEP_SPAWN);
 	execvp(spec->argv[0], (char *const *)spec->argv);
 	child_fail(pipe_fd, errno == ENOENT || errno == ENOTDIR ? STATUS_STEP_EXEC_NOT_FOUND
 								 : STATUS_STEP_EXEC);

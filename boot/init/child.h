@@ -18,7 +18,9 @@ struct child_spec {
 	const char *cwd;
 	int fds[3];               /* become stdin, stdout, stderr: -1 (inherited)
 				   * or descriptors above 2 */
-	void (*before_exec)(void); /* NULL, or called in the child last */
+	void (*before_exec)(void); /* NULL, or called in the child last,
+				    * while it still has the init's I/O
+				    * port access (child_spawn) */
 };
 
 /* How it ended, as the exit-status port takes it: (kind, value). */
@@ -40,9 +42,10 @@ struct child_supervisor {
 int child_supervisor_init(struct child_supervisor *s) __attribute__((warn_unused_result));
 void child_supervisor_close(struct child_supervisor *s);
 
-/* Forks and executes the program. 0 once it runs (exec succeeded); -errno
- * if it could not be started, with *failed saying at which step (cwd,
- * not found, not executable); the failed child has then been reaped. */
+/* Forks and executes the program, without the I/O port access (ioperm)
+ * the init holds. 0 once it runs (exec succeeded); -errno if it could not
+ * be started, with *failed saying at which step (cwd, not found, not
+ * executable); the failed child has then been reaped. */
 int child_spawn(struct child_supervisor *s, const struct child_spec *spec,
 		struct child_result *failed) __attribute__((warn_unused_result));
 

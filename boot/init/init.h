@@ -44,8 +44,8 @@ struct init_profile_failure {
 /* Tells microrun the init reached `phase` (for --timing); nothing where
  * there is no exit-status port. */
 void init_mark(enum status_phase phase);
-/* In the program's process, just before execve: the mark, then the port
- * access goes, so that the program does not inherit it. */
+/* In the program's process, just before execve (child_spec's
+ * before_exec; child.c then drops the port access). */
 void init_mark_program_start(void);
 
 struct child_supervisor;

@@ -10,7 +10,7 @@
 /* ioperm needs CAP_SYS_RAWIO, which PID 1 has, and a kernel with
  * CONFIG_X86_IOPL_IOPERM (every distribution's). The signature read tells
  * microrun's port from nothing (all ones). Asked once; a forked child
- * inherits the answer with the permission. */
+ * inherits the answer with the permission, until child.c drops it. */
 static bool port_there(void)
 {
 	static int there = -1;
@@ -35,8 +35,6 @@ void init_mark(enum status_phase phase)
 void init_mark_program_start(void)
 {
 	init_mark(STATUS_PHASE_PROGRAM_START);
-	if (port_there() && ioperm(STATUS_PORT, STATUS_PORT_LEN, 0))
-		init_say("cannot give up the exit-status port: the program may write to it");
 }
 
 void init_report(int64_t v)
