@@ -7,6 +7,8 @@
 #include <elf.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,7 @@
 #include "src/profile.h"
 #include "src/profile_host.h"
 #include "src/profile_merge.h"
+#include "src/supervisor.h"
 #include "tests/unit/helpers.h"
 #include "tests/unit/suites.h"
 
@@ -454,6 +457,128 @@ START_TEST(test_host_step_failure_named)
 }
 END_TEST
 
+/* The host step `script` of profile 'left', with -e ORPHAN=TMP/orphan;
+ * what profile_merge_parse() made of it. */
+static enum cli_outcome run_leaving(const char *script)
+{
+	char orphan[PATH_MAX + 16];
+
+	put_kernel();
+	put("a/left/host", script, true);
+	search("a");
+	snprintf(orphan, sizeof(orphan), "ORPHAN=%s", at("orphan"));
+	return PARSE_PROFILES("-p", "left", "-e", orphan, "-k", (char *)at("vmlinux"), "prog");
+}
+
+/* The process whose PID the step wrote to TMP/orphan is gone: ended, and
+ * reaped by microrun (a process still running, or any other's zombie, is
+ * there for kill()). */
+static void assert_orphan_ended(void)
+{
+	pid_t pid = atoi(slurp(at("orphan")));
+
+	ck_assert_int_gt(pid, 0);
+	ck_assert_msg(kill(pid, 0) < 0 && errno == ESRCH, "process %d left running", (int)pid);
+}
+
+/* A step that leaves a process holding its stdout: what it printed until
+ * it exited is read, microrun does not wait for the pipe's end, and the
+ * process is ended. */
+START_TEST(test_host_step_leftover_holding_stdout)
+{
+	ck_assert_int_eq(run_leaving("#!/bin/sh\n"
+				     "sleep 60 &\n"
+				     "echo $! > \"$ORPHAN\"\n"
+				     "echo '-m 2G'\n"), CLI_RUN);
+	ck_assert_uint_eq(cfg.mem_bytes, 2ULL << 30);
+	assert_orphan_ended();
+}
+END_TEST
+
+/* Detached (its own session, stdout elsewhere) and a grandchild whose
+ * parent exited: ended all the same. */
+START_TEST(test_host_step_detached_leftover)
+{
+	ck_assert_int_eq(run_leaving("#!/bin/sh\n"
+				     "( setsid sleep 60 < /dev/null > /dev/null 2>&1 &\n"
+				     "  echo $! > \"$ORPHAN\" )\n"), CLI_RUN);
+	assert_orphan_ended();
+}
+END_TEST
+
+/* Signals: microrun's ending signals blocked, as main() does; the mask
+ * before in `saved`. */
+static sigset_t saved_mask;
+
+static void block_signals(void)
+{
+	ck_assert_int_eq(pthread_sigmask(SIG_BLOCK, NULL, &saved_mask), 0);
+	ck_assert_int_eq(supervisor_block_signals(), 0);
+}
+
+/* Takes a pending `sig`, as main() would have, and restores the mask. */
+static void take_signal(int sig)
+{
+	sigset_t one;
+	const struct timespec now = { 0 };
+
+	sigemptyset(&one);
+	sigaddset(&one, sig);
+	ck_assert_int_eq(sigtimedwait(&one, NULL, &now), sig);
+	ck_assert_int_eq(pthread_sigmask(SIG_SETMASK, &saved_mask, NULL), 0);
+}
+
+/* A SIGINT sent to microrun (not by the terminal, which signals the step
+ * too) is passed on to the step, which here ignores it and sends microrun
+ * a SIGTERM: the second ending signal kills it. The first stays pending,
+ * for main() to end with; the step's leftover is ended. */
+START_TEST(test_host_step_signals_passed_on)
+{
+	block_signals();
+	test_capture_stderr();
+	ck_assert_int_eq(run_leaving("#!/bin/sh\n"
+				     "trap 'kill -TERM $PPID' INT\n"
+				     "sleep 60 &\n"
+				     "echo $! > \"$ORPHAN\"\n"
+				     "kill -INT $PPID\n"
+				     "while :; do wait; done\n"), CLI_PROFILE_FAILED);
+	const char *err = test_captured_stderr();
+	ck_assert_msg(strstr(err, "was killed by signal 9"), "%s", err);
+	ck_assert_int_eq(supervisor_pending_signal(), SIGINT);
+	take_signal(SIGINT);
+	assert_orphan_ended();
+}
+END_TEST
+
+/* A step that exits 0 on the signal still ends the run; and an ending
+ * signal already pending runs no step. */
+START_TEST(test_host_step_after_a_signal)
+{
+	block_signals();
+	ck_assert_int_eq(run_leaving("#!/bin/sh\n"
+				     "trap 'echo $$ > \"$ORPHAN\"; exit 0' TERM\n"
+				     "kill -TERM $PPID\n"
+				     "while :; do sleep 60 & wait $!; done\n"), CLI_PROFILE_FAILED);
+	assert_orphan_ended();
+	ck_assert_int_eq(supervisor_pending_signal(), SIGTERM);
+	ck_assert_int_eq(unlink(at("orphan")), 0);
+	ck_assert_int_eq(run_leaving("#!/bin/sh\necho $$ > \"$ORPHAN\"\n"), CLI_PROFILE_FAILED);
+	ck_assert_int_ne(access(at("orphan"), F_OK), 0);
+	take_signal(SIGTERM);
+}
+END_TEST
+
+/* More than 64 KiB of output: refused as such, whatever the step then does
+ * with its pipe gone. */
+START_TEST(test_host_step_output_too_long)
+{
+	test_capture_stderr();
+	ck_assert_int_eq(run_leaving("#!/bin/sh\nyes '# more' | head -c 70000\n"), CLI_PROFILE_FAILED);
+	const char *err = test_captured_stderr();
+	ck_assert_msg(strstr(err, "printed more than 64 KiB"), "%s", err);
+}
+END_TEST
+
 /* A host step needs a kernel, and one that exists. */
 START_TEST(test_host_step_needs_a_kernel)
 {
@@ -499,6 +624,11 @@ Suite *profile_suite(void)
 	tcase_add_test(tc, test_host_steps_in_order);
 	tcase_add_test(tc, test_host_step_failure_named);
 	tcase_add_test(tc, test_host_step_needs_a_kernel);
+	tcase_add_test(tc, test_host_step_leftover_holding_stdout);
+	tcase_add_test(tc, test_host_step_detached_leftover);
+	tcase_add_test(tc, test_host_step_signals_passed_on);
+	tcase_add_test(tc, test_host_step_after_a_signal);
+	tcase_add_test(tc, test_host_step_output_too_long);
 	suite_add_tcase(s, tc);
 	return s;
 }
