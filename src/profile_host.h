@@ -17,7 +17,7 @@
  * The scratch directory is made, under $TMPDIR (or /tmp), when the first
  * host step runs, and removed once the VM is built (a disk's file stays
  * usable through its open descriptor), or on microrun's way out if the run
- * ends before. */
+ * ends before. Making one removes those that runs killed by SIGKILL left. */
 #ifndef MR_PROFILE_HOST_H
 #define MR_PROFILE_HOST_H
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "src/profile.h"
@@ -579,6 +580,78 @@ START_TEST(test_host_step_output_too_long)
 }
 END_TEST
 
+/* The PID of a process that has been and gone. */
+static pid_t gone_pid(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(0);
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+	return pid;
+}
+
+/* TMP/microrun-scratch.PID.SPACE.SUFFIX, a directory if `dir`, else a file;
+ * four at a time. */
+static const char *scratch_like(pid_t pid, const char *space, const char *suffix, bool dir)
+{
+	static char path[4][PATH_MAX * 2];
+	static unsigned next;
+	char *p = path[next++ % 4];
+	const size_t base = strlen(tmp) + 1;
+
+	snprintf(p, sizeof(path[0]), "%s/microrun-scratch.%d.%s.%s", tmp, (int)pid, space, suffix);
+	if (dir)
+		ck_assert_int_eq(mkdir(p, 0700), 0);
+	else
+		test_put_file(tmp, p + base, "", 0);
+	return p;
+}
+
+/* A scratch directory is named for its run, microrun-scratch.PID.SPACE.XXXXXX
+ * (SPACE: which PID namespace, on which boot). Those of runs that are gone
+ * (a SIGKILL leaves them) are removed when a run next makes one, with -v
+ * saying so; a live run's, another PID namespace's, what is no directory,
+ * and what a symlink in a removed one points to, stay. */
+START_TEST(test_stale_scratch_removed)
+{
+	char space[64], file[PATH_MAX * 2];
+	int pid, end = 0;
+
+	put_kernel();
+	put("a/s/host", "#!/bin/sh\necho \"-e S=$MICRORUN_SCRATCH\"\n", true);
+	put("target", "kept\n", false);
+	search("a");
+	ck_assert_int_eq(PARSE_PROFILES("-p", "s", "-k", (char *)at("vmlinux"), "prog"), CLI_RUN);
+	const char *name = strrchr(cfg.env[0], '/') + 1;
+	ck_assert_msg(sscanf(name, "microrun-scratch.%d.%63[^.].%n", &pid, space, &end) == 2 &&
+		      end && strlen(name + end) == 6, "%s", name);
+	ck_assert_int_eq(pid, getpid());
+	profile_scratch_remove();
+
+	pid_t gone = gone_pid();
+	const char *stale = scratch_like(gone, space, "AbCdEf", true);
+	const char *live = scratch_like(getppid(), space, "AbCdEf", true);
+	const char *other = scratch_like(gone, "1-0", "AbCdEf", true);
+	const char *plain = scratch_like(gone, space, "FiLeXy", false);
+	test_put_file(stale, "sub/file", "x", 1);
+	snprintf(file, sizeof(file), "%s/link", stale);
+	ck_assert_int_eq(symlink(at("target"), file), 0);
+
+	test_capture_stderr();
+	ck_assert_int_eq(PARSE_PROFILES("-v", "-p", "s", "-k", (char *)at("vmlinux"), "prog"), CLI_RUN);
+	const char *err = test_captured_stderr();
+	ck_assert_msg(strstr(err, stale), "%s", err);
+	ck_assert_int_ne(access(stale, F_OK), 0);
+	ck_assert_int_eq(access(live, F_OK), 0);
+	ck_assert_int_eq(access(other, F_OK), 0);
+	ck_assert_int_eq(access(plain, F_OK), 0);
+	ck_assert_str_eq(slurp(at("target")), "kept\n");
+	profile_scratch_remove();
+}
+END_TEST
+
 /* A host step needs a kernel, and one that exists. */
 START_TEST(test_host_step_needs_a_kernel)
 {
@@ -629,6 +702,7 @@ Suite *profile_suite(void)
 	tcase_add_test(tc, test_host_step_signals_passed_on);
 	tcase_add_test(tc, test_host_step_after_a_signal);
 	tcase_add_test(tc, test_host_step_output_too_long);
+	tcase_add_test(tc, test_stale_scratch_removed);
 	suite_add_tcase(s, tc);
 	return s;
 }
