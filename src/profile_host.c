@@ -1,14 +1,20 @@
 #include "src/profile_host.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,21 +22,128 @@
 #include "src/guest_env.h"
 #include "src/log.h"
 #include "src/profile.h"
+#include "src/supervisor.h"
 
 extern char **environ;
 
 /* What a host step may print: options, not data. */
 #define HOST_OUTPUT_MAX (64 * 1024)
 
+/* Whether /proc shows this process's own PID namespace, whose numbers
+ * kill() takes (not so if it was mounted in another). */
+static bool proc_is_ours(void)
+{
+	char link[24];
+	ssize_t n = readlink("/proc/self", link, sizeof(link) - 1);
+
+	if (n <= 0)
+		return false;
+	link[n] = '\0';
+	return strtol(link, NULL, 10) == getpid();
+}
+
 static char scratch[PATH_MAX]; /* "" until made */
 
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st, (void)type, (void)ftw;
+	if (remove(path) && errno != ENOENT)
+		mr_warn("cannot remove %s from the scratch directory: %s", path, strerror(errno));
+	return 0;
+}
+
+/* `dir` and everything in it, symlinks as links. */
+static void remove_tree(const char *dir)
+{
+	if (nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) && errno != ENOENT)
+		mr_warn("cannot remove the scratch directory %s: %s", dir, strerror(errno));
+}
+
+/* A scratch directory is named for its run, microrun-scratch.PID.SPACE.XXXXXX,
+ * so that one a SIGKILL left behind can be recognised and removed by a later
+ * run: SPACE tells the PID namespace (its inode number) and the boot (the
+ * start of the kernel's boot ID), as a $TMPDIR may be shared with a
+ * container or another machine, whose PIDs mean nothing here. */
+#define SCRATCH_PREFIX "microrun-scratch."
+
+/* SPACE, or false if /proc cannot tell it. */
+static bool pid_space(char *space, size_t size)
+{
+	char boot[8];
+	struct stat ns;
+
+	if (!proc_is_ours() || stat("/proc/self/ns/pid", &ns))
+		return false;
+	int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, boot, sizeof(boot));
+	close(fd);
+	return n == (ssize_t)sizeof(boot) &&
+	       snprintf(space, size, "%lu-%.8s", (unsigned long)ns.st_ino, boot) < (int)size;
+}
+
+/* The PID in `name` if it is the name of a scratch directory of SPACE `space`,
+ * else 0. */
+static pid_t scratch_owner(const char *name, const char *space)
+{
+	const char *at = name + strlen(SCRATCH_PREFIX);
+	size_t n = strlen(space);
+	char *end;
+
+	if (strncmp(name, SCRATCH_PREFIX, strlen(SCRATCH_PREFIX)) || !isdigit((unsigned char)*at))
+		return 0;
+	long pid = strtol(at, &end, 10);
+	if (pid > INT_MAX || *end != '.' || strncmp(end + 1, space, n) || end[1 + n] != '.' ||
+	    strlen(end + 2 + n) != 6)
+		return 0;
+	return (pid_t)pid;
+}
+
+/* Whether TMP/NAME is a scratch directory left by a run that is gone: of
+ * SPACE `space`, owned by this user, named for a process that no longer
+ * exists (or for this one, which has made none yet). Its path in `path`. */
+static bool left_behind(const char *tmp, const char *name, const char *space, char path[PATH_MAX])
+{
+	pid_t pid = scratch_owner(name, space);
+	struct stat st;
+
+	if (!pid || (pid != getpid() && (kill(pid, 0) == 0 || errno != ESRCH)))
+		return false;
+	return snprintf(path, PATH_MAX, "%s/%s", tmp, name) < PATH_MAX && lstat(path, &st) == 0 &&
+	       S_ISDIR(st.st_mode) && st.st_uid == geteuid();
+}
+
+static void remove_left_behind(const char *tmp, const char *space)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	DIR *d = opendir(tmp);
+
+	while (d && (e = readdir(d)))
+		if (left_behind(tmp, e->d_name, space, path)) {
+			mr_info("removing %s, left by a run that is gone", path);
+			remove_tree(path);
+		}
+	if (d)
+		closedir(d);
+}
+
+/* Without SPACE, a name no run takes for one it may remove. */
 static int make_scratch(void)
 {
 	const char *tmp = getenv("TMPDIR");
+	char space[48], owner[80] = "";
 
 	if (scratch[0])
 		return 0;
-	snprintf(scratch, sizeof(scratch), "%s/microrun-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	if (pid_space(space, sizeof(space))) {
+		remove_left_behind(tmp, space);
+		snprintf(owner, sizeof(owner), "%d.%s.", (int)getpid(), space);
+	}
+	snprintf(scratch, sizeof(scratch), "%s/" SCRATCH_PREFIX "%sXXXXXX", tmp, owner);
 	if (mkdtemp(scratch))
 		return 0;
 	mr_err("cannot make a scratch directory for the profiles' host steps (%s): %s",
@@ -39,20 +152,11 @@ static int make_scratch(void)
 	return -errno;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st, (void)type, (void)ftw;
-	if (remove(path))
-		mr_warn("cannot remove %s from the scratch directory: %s", path, strerror(errno));
-	return 0;
-}
-
 void profile_scratch_remove(void)
 {
 	if (!scratch[0])
 		return;
-	if (nftw(scratch, remove_entry, 16, FTW_DEPTH | FTW_PHYS))
-		mr_warn("cannot remove the scratch directory %s: %s", scratch, strerror(errno));
+	remove_tree(scratch);
 	scratch[0] = '\0';
 }
 
@@ -131,22 +235,105 @@ static int spawn(pid_t *pid, const char *path, const char **env, int out_fd)
 	return -r;
 }
 
-/* Everything the step prints, up to HOST_OUTPUT_MAX; *text NUL-terminated. */
-static int read_output(int fd, char *text, size_t *len)
-{
-	ssize_t n;
+/* A host step as it runs. microrun is the child subreaper meanwhile, so
+ * that whatever the step leaves running, even detached (setsid, a double
+ * fork), becomes microrun's child once its parent is gone: microrun, which
+ * has no other children, can then end it, race-free (a child's PID is not
+ * reused until its parent reaps it). It stays in microrun's process group,
+ * so that it can use the terminal (a password prompt) and gets its Ctrl-C
+ * as any command would. */
+struct step {
+	const struct mr_profile *p;
+	const char *path;
+	pid_t pid;
+	int out;        /* the read end of its stdout; -1 once done with */
+	int exited;     /* its pidfd, readable once it has exited; or -1 */
+	int signals;    /* a signalfd of microrun's ending signals; or -1 */
+	int signal;     /* the first ending signal microrun got meanwhile, or 0 */
+	char *text;     /* what it printed, up to HOST_OUTPUT_MAX */
+	size_t len;
+	int read_err;   /* reading it failed (-EFBIG: it printed too much) */
+};
 
-	*len = 0;
-	while ((n = read(fd, text + *len, HOST_OUTPUT_MAX - *len)) != 0) {
-		if (n < 0 && errno != EINTR)
-			return -errno;
-		if (n > 0)
-			*len += (size_t)n;
-		if (*len == HOST_OUTPUT_MAX)
-			return -EFBIG;
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* One read of the step's output. The pipe is closed at its end, on an
+ * error, or once HOST_OUTPUT_MAX is reached (a step still printing then
+ * gets EPIPE rather than block). false when there is nothing to read now. */
+static bool take_output(struct step *st)
+{
+	ssize_t n = read(st->out, st->text + st->len, HOST_OUTPUT_MAX - st->len);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return false;
+	if (n > 0)
+		st->len += (size_t)n;
+	if (n < 0)
+		st->read_err = -errno;
+	else if (st->len == HOST_OUTPUT_MAX)
+		st->read_err = -EFBIG;
+	if (n > 0 && !st->read_err)
+		return true;
+	close_fd(&st->out);
+	return false;
+}
+
+/* What the step's leftovers still hold in the pipe is read, without
+ * waiting for them (or whatever else has its stdout) to close it. */
+static void drain_output(struct step *st)
+{
+	if (st->out >= 0 && fcntl(st->out, F_SETFL, O_NONBLOCK) == 0)
+		while (take_output(st))
+			;
+	close_fd(&st->out);
+}
+
+/* An ending signal: the first is passed on to the step, unless it came
+ * from the terminal (SI_KERNEL), which sent it to the step as well, being
+ * in its process group; a second one kills the step. */
+static void take_signal(struct step *st)
+{
+	struct signalfd_siginfo si;
+
+	if (read(st->signals, &si, sizeof(si)) != (ssize_t)sizeof(si))
+		return;
+	if (st->signal) {
+		kill(st->pid, SIGKILL);
+		return;
 	}
-	text[*len] = '\0';
-	return 0;
+	st->signal = (int)si.ssi_signo;
+	if (si.ssi_code != SI_KERNEL)
+		kill(st->pid, st->signal);
+}
+
+/* Reads the step's output and takes ending signals until it exits. */
+static void watch(struct step *st)
+{
+	enum { EXITED, SIGNALS, OUT };
+	struct pollfd pfd[] = { [EXITED] = { st->exited, POLLIN, 0 },
+				[SIGNALS] = { st->signals, POLLIN, 0 },
+				[OUT] = { st->out, POLLIN, 0 } };
+
+	while (!(pfd[EXITED].revents & POLLIN)) {
+		pfd[OUT].fd = st->out;
+		if (poll(pfd, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			mr_err("profile '%s': cannot wait for host step %s: %s", st->p->name,
+			       st->path, strerror(errno));
+			kill(st->pid, SIGKILL);
+			return;
+		}
+		if (pfd[SIGNALS].revents & POLLIN)
+			take_signal(st);
+		if (pfd[OUT].revents)
+			take_output(st);
+	}
 }
 
 static int wait_for(pid_t pid)
@@ -159,51 +346,177 @@ static int wait_for(pid_t pid)
 	return status;
 }
 
-static enum host_result judge(const struct mr_profile *p, const char *path, int status,
-			      int read_err, const char *text, size_t len)
+/* Whether the process of /proc entry `name` is microrun's child. */
+static bool is_our_child(const char *name)
 {
+	char path[64], line[512];
+	int ppid;
+
+	if (!isdigit((unsigned char)name[0]) ||
+	    snprintf(path, sizeof(path), "/proc/%s/stat", name) >= (int)sizeof(path))
+		return false;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, line, sizeof(line) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	line[n] = '\0';
+	/* "PID (COMM) STATE PPID ...": COMM may hold blanks and parentheses. */
+	const char *comm_end = strrchr(line, ')');
+	return comm_end && sscanf(comm_end + 1, " %*c %d", &ppid) == 1 && ppid == getpid();
+}
+
+/* SIGKILL to each of microrun's children: how many took it, -1 if the
+ * processes cannot be listed. */
+static int kill_children(void)
+{
+	DIR *proc = proc_is_ours() ? opendir("/proc") : NULL;
+	struct dirent *e;
+	int n = 0;
+
+	if (!proc)
+		return -1;
+	while ((e = readdir(proc)))
+		if (is_our_child(e->d_name) && kill((pid_t)strtol(e->d_name, NULL, 10), SIGKILL) == 0)
+			n++;
+	closedir(proc);
+	return n;
+}
+
+/* Ends and reaps what the step left running, microrun's children now. */
+static void end_leftovers(const struct step *st)
+{
+	bool looked_again = false;
+	pid_t reaped;
+
+	while ((reaped = waitpid(-1, NULL, WNOHANG)) >= 0) {
+		if (reaped > 0)
+			continue;
+		int n = kill_children();
+		if (n > 0) {
+			looked_again = false;
+			waitpid(-1, NULL, 0); /* one of them at least dies */
+			continue;
+		}
+		/* One reparented to microrun while the list was read is not in
+		 * it: a second look. */
+		if (n == 0 && !looked_again) {
+			looked_again = true;
+			continue;
+		}
+		mr_warn("profile '%s': host step %s left processes that microrun cannot %s; "
+			"they keep running", st->p->name, st->path,
+			n ? "find (is /proc mounted?)" : "end");
+		return;
+	}
+}
+
+/* The pipe for the step's stdout, and the signalfd. */
+static int open_watches(struct step *st, int *out_w)
+{
+	sigset_t ending;
+	int fds[2];
+
+	supervisor_ending_set(&ending);
+	if (pipe2(fds, O_CLOEXEC) == 0) {
+		st->out = fds[0];
+		*out_w = fds[1];
+		st->signals = signalfd(-1, &ending, SFD_CLOEXEC);
+		if (st->signals >= 0)
+			return 0;
+	}
+	mr_err("profile '%s': cannot make a %s for its host step: %s", st->p->name,
+	       st->out < 0 ? "pipe" : "signalfd", strerror(errno));
+	return -1;
+}
+
+/* Starts the step, with its pidfd. */
+static enum host_result launch(struct step *st, const char **env, int out_w)
+{
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1)) {
+		mr_err("profile '%s': cannot become the subreaper of its host step: %s",
+		       st->p->name, strerror(errno));
+		return HOST_ERROR;
+	}
+	int r = spawn(&st->pid, st->path, env, out_w);
+	if (r) {
+		mr_err("profile '%s': cannot run host step %s: %s", st->p->name, st->path,
+		       strerror(-r));
+		return HOST_FAILED;
+	}
+	st->exited = (int)syscall(SYS_pidfd_open, st->pid, 0);
+	if (st->exited >= 0)
+		return HOST_OK;
+	mr_err("profile '%s': cannot watch host step %s (pidfd_open, Linux 5.3 or later): %s",
+	       st->p->name, st->path, strerror(errno));
+	kill(st->pid, SIGKILL);
+	wait_for(st->pid);
+	end_leftovers(st);
+	return HOST_ERROR;
+}
+
+static enum host_result judge(const struct step *st, int status)
+{
+	const char *name = st->p->name, *path = st->path;
+
+	if (st->read_err == -EFBIG) { /* what it then does with its pipe gone is beside the point */
+		mr_err("profile '%s': host step %s printed more than 64 KiB: options only, one a line",
+		       name, path);
+		return HOST_FAILED;
+	}
 	if (WIFSIGNALED(status)) {
-		mr_err("profile '%s': host step %s was killed by signal %d (%s)", p->name, path,
+		mr_err("profile '%s': host step %s was killed by signal %d (%s)", name, path,
 		       WTERMSIG(status), strsignal(WTERMSIG(status)));
 		return HOST_FAILED;
 	}
 	if (status < 0 || WEXITSTATUS(status)) {
-		mr_err("profile '%s': host step %s exited with status %d", p->name, path,
+		mr_err("profile '%s': host step %s exited with status %d", name, path,
 		       status < 0 ? -1 : WEXITSTATUS(status));
 		return HOST_FAILED;
 	}
-	if (read_err || memchr(text, '\0', len)) {
-		mr_err("profile '%s': host step %s printed %s", p->name, path,
-		       read_err == -EFBIG ? "more than 64 KiB: options only, one a line" :
-		       read_err ? strerror(-read_err) : "a NUL byte: options only, one a line");
+	if (st->read_err || memchr(st->text, '\0', st->len)) {
+		mr_err("profile '%s': host step %s printed %s", name, path,
+		       st->read_err ? strerror(-st->read_err) : "a NUL byte: options only, one a line");
 		return HOST_FAILED;
 	}
-	return HOST_OK;
+	/* An ending signal ends the run, however the step took it. */
+	return st->signal ? HOST_FAILED : HOST_OK;
 }
 
-/* Runs `path` and waits for it; its stdout into `text`. */
+/* Runs the step until it exits and its leftovers are ended; its stdout
+ * into `text`. A signal taken meanwhile is made pending again, for main(). */
 static enum host_result run_step(const struct mr_profile *p, const char *path, const char **env,
 				 char *text, size_t *len)
 {
-	int fds[2];
-	pid_t pid;
+	struct step st = { .p = p, .path = path, .out = -1, .exited = -1, .signals = -1,
+			   .text = text };
+	enum host_result res = HOST_ERROR;
+	int out_w = -1;
 
-	if (pipe2(fds, O_CLOEXEC)) {
-		mr_err("profile '%s': cannot make a pipe for its host step: %s", p->name,
-		       strerror(errno));
-		return HOST_ERROR;
+	if (supervisor_pending_signal())
+		return HOST_FAILED; /* a Ctrl-C before it: no more steps */
+	if (open_watches(&st, &out_w) == 0)
+		res = launch(&st, env, out_w);
+	close_fd(&out_w);
+	if (res == HOST_OK) {
+		mr_info("profile '%s': running %s", p->name, path);
+		watch(&st);
+		int status = wait_for(st.pid);
+		end_leftovers(&st);
+		drain_output(&st);
+		res = judge(&st, status);
 	}
-	int r = spawn(&pid, path, env, fds[1]);
-	close(fds[1]);
-	if (r) {
-		mr_err("profile '%s': cannot run host step %s: %s", p->name, path, strerror(-r));
-		close(fds[0]);
-		return HOST_FAILED;
-	}
-	mr_info("profile '%s': running %s", p->name, path);
-	int read_err = read_output(fds[0], text, len);
-	close(fds[0]); /* a step still printing gets EPIPE rather than hang us */
-	return judge(p, path, wait_for(pid), read_err, text, *len);
+	prctl(PR_SET_CHILD_SUBREAPER, 0);
+	close_fd(&st.out);
+	close_fd(&st.exited);
+	close_fd(&st.signals);
+	if (st.signal)
+		raise(st.signal);
+	text[st.len] = '\0';
+	*len = st.len;
+	return res;
 }
 
 static enum host_result parse_output(const char *path, const char *text, struct arglist *out)

@@ -9,12 +9,15 @@
  * MICRORUN_KERNEL_RELEASE (its release, "" if it names none),
  * MICRORUN_PROFILE (the profile's name) and MICRORUN_PROFILE_DIR (its
  * directory). It runs in microrun's current directory, with stdin on
- * /dev/null and stderr on microrun's.
+ * /dev/null and stderr on microrun's. Its output is what it printed until
+ * it exited; whatever it left running is then killed. An ending signal
+ * microrun gets meanwhile is passed on to it (a second kills it), and ends
+ * the run.
  *
  * The scratch directory is made, under $TMPDIR (or /tmp), when the first
  * host step runs, and removed once the VM is built (a disk's file stays
  * usable through its open descriptor), or on microrun's way out if the run
- * ends before. */
+ * ends before. Making one removes those that runs killed by SIGKILL left. */
 #ifndef MR_PROFILE_HOST_H
 #define MR_PROFILE_HOST_H
 
@@ -25,7 +28,8 @@
 
 enum host_result {
 	HOST_OK,        /* it ran and exited 0, or there is no DIR/host */
-	HOST_FAILED,    /* the step failed, or printed what is no option: reported */
+	HOST_FAILED,    /* the step failed, or printed what is no option: reported;
+			 * or microrun got an ending signal (left pending) */
 	HOST_ERROR,     /* microrun could not run it: reported */
 };
 

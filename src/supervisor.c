@@ -14,7 +14,7 @@
 
 static const int ending_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 
-static void ending_set(sigset_t *set)
+void supervisor_ending_set(sigset_t *set)
 {
 	sigemptyset(set);
 	for (size_t i = 0; i < sizeof(ending_signals) / sizeof(ending_signals[0]); i++)
@@ -24,7 +24,7 @@ static void ending_set(sigset_t *set)
 /* The ending signals, and SIGWINCH: a new terminal size for the guest. */
 static void watched_set(sigset_t *set)
 {
-	ending_set(set);
+	supervisor_ending_set(set);
 	sigaddset(set, SIGWINCH);
 }
 
@@ -42,7 +42,7 @@ void supervisor_unblock_signals(void)
 {
 	sigset_t set;
 
-	ending_set(&set);
+	supervisor_ending_set(&set);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 

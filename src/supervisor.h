@@ -3,6 +3,7 @@
 #ifndef MR_SUPERVISOR_H
 #define MR_SUPERVISOR_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -22,6 +23,9 @@ int supervisor_block_signals(void) __attribute__((warn_unused_result));
 /* Lets the ending signals act again (their default: end the process), for
  * a last blocking write to stdout that must stay interruptible. */
 void supervisor_unblock_signals(void);
+
+/* The ending signals: SIGINT, SIGTERM, SIGHUP, SIGQUIT. */
+void supervisor_ending_set(sigset_t *set);
 
 /* An ending signal that arrived while blocked (before the VM runs, e.g.
  * a Ctrl-C during a profile's host step), or 0. */

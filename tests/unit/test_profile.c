@@ -7,15 +7,19 @@
 #include <elf.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "src/profile.h"
 #include "src/profile_host.h"
 #include "src/profile_merge.h"
+#include "src/supervisor.h"
 #include "tests/unit/helpers.h"
 #include "tests/unit/suites.h"
 
@@ -454,6 +458,200 @@ START_TEST(test_host_step_failure_named)
 }
 END_TEST
 
+/* The host step `script` of profile 'left', with -e ORPHAN=TMP/orphan;
+ * what profile_merge_parse() made of it. */
+static enum cli_outcome run_leaving(const char *script)
+{
+	char orphan[PATH_MAX + 16];
+
+	put_kernel();
+	put("a/left/host", script, true);
+	search("a");
+	snprintf(orphan, sizeof(orphan), "ORPHAN=%s", at("orphan"));
+	return PARSE_PROFILES("-p", "left", "-e", orphan, "-k", (char *)at("vmlinux"), "prog");
+}
+
+/* The process whose PID the step wrote to TMP/orphan is gone: ended, and
+ * reaped by microrun (a process still running, or any other's zombie, is
+ * there for kill()). */
+static void assert_orphan_ended(void)
+{
+	pid_t pid = atoi(slurp(at("orphan")));
+
+	ck_assert_int_gt(pid, 0);
+	ck_assert_msg(kill(pid, 0) < 0 && errno == ESRCH, "process %d left running", (int)pid);
+}
+
+/* A step that leaves a process holding its stdout: what it printed until
+ * it exited is read, microrun does not wait for the pipe's end, and the
+ * process is ended. */
+START_TEST(test_host_step_leftover_holding_stdout)
+{
+	ck_assert_int_eq(run_leaving("#!/bin/sh\n"
+				     "sleep 60 &\n"
+				     "echo $! > \"$ORPHAN\"\n"
+				     "echo '-m 2G'\n"), CLI_RUN);
+	ck_assert_uint_eq(cfg.mem_bytes, 2ULL << 30);
+	assert_orphan_ended();
+}
+END_TEST
+
+/* Detached (its own session, stdout elsewhere) and a grandchild whose
+ * parent exited: ended all the same. */
+START_TEST(test_host_step_detached_leftover)
+{
+	ck_assert_int_eq(run_leaving("#!/bin/sh\n"
+				     "( setsid sleep 60 < /dev/null > /dev/null 2>&1 &\n"
+				     "  echo $! > \"$ORPHAN\" )\n"), CLI_RUN);
+	assert_orphan_ended();
+}
+END_TEST
+
+/* Signals: microrun's ending signals blocked, as main() does; the mask
+ * before in `saved`. */
+static sigset_t saved_mask;
+
+static void block_signals(void)
+{
+	ck_assert_int_eq(pthread_sigmask(SIG_BLOCK, NULL, &saved_mask), 0);
+	ck_assert_int_eq(supervisor_block_signals(), 0);
+}
+
+/* Takes a pending `sig`, as main() would have, and restores the mask. */
+static void take_signal(int sig)
+{
+	sigset_t one;
+	const struct timespec now = { 0 };
+
+	sigemptyset(&one);
+	sigaddset(&one, sig);
+	ck_assert_int_eq(sigtimedwait(&one, NULL, &now), sig);
+	ck_assert_int_eq(pthread_sigmask(SIG_SETMASK, &saved_mask, NULL), 0);
+}
+
+/* A SIGINT sent to microrun (not by the terminal, which signals the step
+ * too) is passed on to the step, which here ignores it and sends microrun
+ * a SIGTERM: the second ending signal kills it. The first stays pending,
+ * for main() to end with; the step's leftover is ended. */
+START_TEST(test_host_step_signals_passed_on)
+{
+	block_signals();
+	test_capture_stderr();
+	ck_assert_int_eq(run_leaving("#!/bin/sh\n"
+				     "trap 'kill -TERM $PPID' INT\n"
+				     "sleep 60 &\n"
+				     "echo $! > \"$ORPHAN\"\n"
+				     "kill -INT $PPID\n"
+				     "while :; do wait; done\n"), CLI_PROFILE_FAILED);
+	const char *err = test_captured_stderr();
+	ck_assert_msg(strstr(err, "was killed by signal 9"), "%s", err);
+	ck_assert_int_eq(supervisor_pending_signal(), SIGINT);
+	take_signal(SIGINT);
+	assert_orphan_ended();
+}
+END_TEST
+
+/* A step that exits 0 on the signal still ends the run; and an ending
+ * signal already pending runs no step. */
+START_TEST(test_host_step_after_a_signal)
+{
+	block_signals();
+	ck_assert_int_eq(run_leaving("#!/bin/sh\n"
+				     "trap 'echo $$ > \"$ORPHAN\"; exit 0' TERM\n"
+				     "kill -TERM $PPID\n"
+				     "while :; do sleep 60 & wait $!; done\n"), CLI_PROFILE_FAILED);
+	assert_orphan_ended();
+	ck_assert_int_eq(supervisor_pending_signal(), SIGTERM);
+	ck_assert_int_eq(unlink(at("orphan")), 0);
+	ck_assert_int_eq(run_leaving("#!/bin/sh\necho $$ > \"$ORPHAN\"\n"), CLI_PROFILE_FAILED);
+	ck_assert_int_ne(access(at("orphan"), F_OK), 0);
+	take_signal(SIGTERM);
+}
+END_TEST
+
+/* More than 64 KiB of output: refused as such, whatever the step then does
+ * with its pipe gone. */
+START_TEST(test_host_step_output_too_long)
+{
+	test_capture_stderr();
+	ck_assert_int_eq(run_leaving("#!/bin/sh\nyes '# more' | head -c 70000\n"), CLI_PROFILE_FAILED);
+	const char *err = test_captured_stderr();
+	ck_assert_msg(strstr(err, "printed more than 64 KiB"), "%s", err);
+}
+END_TEST
+
+/* The PID of a process that has been and gone. */
+static pid_t gone_pid(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(0);
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+	return pid;
+}
+
+/* TMP/microrun-scratch.PID.SPACE.SUFFIX, a directory if `dir`, else a file;
+ * four at a time. */
+static const char *scratch_like(pid_t pid, const char *space, const char *suffix, bool dir)
+{
+	static char path[4][PATH_MAX * 2];
+	static unsigned next;
+	char *p = path[next++ % 4];
+	const size_t base = strlen(tmp) + 1;
+
+	snprintf(p, sizeof(path[0]), "%s/microrun-scratch.%d.%s.%s", tmp, (int)pid, space, suffix);
+	if (dir)
+		ck_assert_int_eq(mkdir(p, 0700), 0);
+	else
+		test_put_file(tmp, p + base, "", 0);
+	return p;
+}
+
+/* A scratch directory is named for its run, microrun-scratch.PID.SPACE.XXXXXX
+ * (SPACE: which PID namespace, on which boot). Those of runs that are gone
+ * (a SIGKILL leaves them) are removed when a run next makes one, with -v
+ * saying so; a live run's, another PID namespace's, what is no directory,
+ * and what a symlink in a removed one points to, stay. */
+START_TEST(test_stale_scratch_removed)
+{
+	char space[64], file[PATH_MAX * 2];
+	int pid, end = 0;
+
+	put_kernel();
+	put("a/s/host", "#!/bin/sh\necho \"-e S=$MICRORUN_SCRATCH\"\n", true);
+	put("target", "kept\n", false);
+	search("a");
+	ck_assert_int_eq(PARSE_PROFILES("-p", "s", "-k", (char *)at("vmlinux"), "prog"), CLI_RUN);
+	const char *name = strrchr(cfg.env[0], '/') + 1;
+	ck_assert_msg(sscanf(name, "microrun-scratch.%d.%63[^.].%n", &pid, space, &end) == 2 &&
+		      end && strlen(name + end) == 6, "%s", name);
+	ck_assert_int_eq(pid, getpid());
+	profile_scratch_remove();
+
+	pid_t gone = gone_pid();
+	const char *stale = scratch_like(gone, space, "AbCdEf", true);
+	const char *live = scratch_like(getppid(), space, "AbCdEf", true);
+	const char *other = scratch_like(gone, "1-0", "AbCdEf", true);
+	const char *plain = scratch_like(gone, space, "FiLeXy", false);
+	test_put_file(stale, "sub/file", "x", 1);
+	snprintf(file, sizeof(file), "%s/link", stale);
+	ck_assert_int_eq(symlink(at("target"), file), 0);
+
+	test_capture_stderr();
+	ck_assert_int_eq(PARSE_PROFILES("-v", "-p", "s", "-k", (char *)at("vmlinux"), "prog"), CLI_RUN);
+	const char *err = test_captured_stderr();
+	ck_assert_msg(strstr(err, stale), "%s", err);
+	ck_assert_int_ne(access(stale, F_OK), 0);
+	ck_assert_int_eq(access(live, F_OK), 0);
+	ck_assert_int_eq(access(other, F_OK), 0);
+	ck_assert_int_eq(access(plain, F_OK), 0);
+	ck_assert_str_eq(slurp(at("target")), "kept\n");
+	profile_scratch_remove();
+}
+END_TEST
+
 /* A host step needs a kernel, and one that exists. */
 START_TEST(test_host_step_needs_a_kernel)
 {
@@ -499,6 +697,12 @@ Suite *profile_suite(void)
 	tcase_add_test(tc, test_host_steps_in_order);
 	tcase_add_test(tc, test_host_step_failure_named);
 	tcase_add_test(tc, test_host_step_needs_a_kernel);
+	tcase_add_test(tc, test_host_step_leftover_holding_stdout);
+	tcase_add_test(tc, test_host_step_detached_leftover);
+	tcase_add_test(tc, test_host_step_signals_passed_on);
+	tcase_add_test(tc, test_host_step_after_a_signal);
+	tcase_add_test(tc, test_host_step_output_too_long);
+	tcase_add_test(tc, test_stale_scratch_removed);
 	suite_add_tcase(s, tc);
 	return s;
 }
