@@ -13,6 +13,7 @@
 #include "src/log.h"
 #include "src/profile_guest.h"
 #include "src/profile_host.h"
+#include "src/profile_scratch.h"
 #include "src/profile_merge.h"
 #include "src/program.h"
 #include "src/run_mode.h"

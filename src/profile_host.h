@@ -13,11 +13,7 @@
  * it exited; whatever it left running is then killed. An ending signal
  * microrun gets meanwhile is passed on to it (a second kills it), and ends
  * the run.
- *
- * The scratch directory is made, under $TMPDIR (or /tmp), when the first
- * host step runs, and removed once the VM is built (a disk's file stays
- * usable through its open descriptor), or on microrun's way out if the run
- * ends before. Making one removes those that runs killed by SIGKILL left. */
+ * The scratch directory: src/profile_scratch.h. */
 #ifndef MR_PROFILE_HOST_H
 #define MR_PROFILE_HOST_H
 
@@ -39,13 +35,5 @@ bool profile_has_host(const struct mr_profile *p);
  * printed are appended to `out`. */
 enum host_result profile_run_host(const struct mr_profile *p, const struct mr_config *cfg,
 				  struct arglist *out);
-
-/* Whether `path` lies in the scratch directory (which exists): what must
- * not be a --9p, --rw or --modules directory, gone before the guest runs. */
-bool profile_in_scratch(const char *path);
-
-/* Removes the scratch directory and everything in it, symlinks as links;
- * nothing if there is none. Safe to call again. */
-void profile_scratch_remove(void);
 
 #endif

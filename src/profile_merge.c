@@ -6,6 +6,7 @@
 #include "src/log.h"
 #include "src/profile.h"
 #include "src/profile_host.h"
+#include "src/profile_scratch.h"
 
 /* Each profile's words: its options file's, and its host step's output. */
 struct parts {

@@ -18,6 +18,7 @@
 
 #include "src/profile.h"
 #include "src/profile_host.h"
+#include "src/profile_scratch.h"
 #include "src/profile_merge.h"
 #include "src/supervisor.h"
 #include "tests/unit/helpers.h"
