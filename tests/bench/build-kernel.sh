@@ -49,6 +49,20 @@ check_config() {
 	exit 1
 }
 
+# What building Linux takes beyond gcc and make (Debian's package names).
+check_tools() {
+	missing=
+	for t in flex bison bc; do
+		command -v $t >/dev/null || missing="$missing $t"
+	done
+	[ -e /usr/include/libelf.h ] || missing="$missing libelf-dev"
+	[ -e /usr/include/openssl/opensslv.h ] || missing="$missing libssl-dev"
+	[ -z "$missing" ] && return
+	say "building Linux needs:$missing (apt-get install -y$missing)"
+	exit 1
+}
+
+check_tools
 fetch_source
 hash=$( (cat "$fragment"; basename "$cache"/${package}_*.deb) | sha256sum | cut -c1-12)
 out=$cache/build
