@@ -17,9 +17,9 @@
 # if a case failed or never reported. Everything is bounded in time: each
 # case (cases.sh), the outer VM (the cases' worst case plus a margin), and
 # the silence between two results (one case's worst case plus a margin).
-# The outer VM has been seen to wedge (both its CPUs busy, no timer firing
-# inside, 3 times in some 10 runs of the suite, in different cases, not
-# understood): it beats every 5 s on a port of its own, and when the beats
+# The outer VM has been seen to wedge (both its CPUs in the int3 handler of
+# the kernel's code patching, no timer firing; outer.sh now runs it
+# single-threaded against that): it beats every 5 s on a port of its own, and when the beats
 # stop for HEARTBEAT_LIMIT s, the CPUs' state is shown, the VM stopped, and
 # the cases go on from the one it hung in, in a fresh outer VM; a case it
 # hangs in twice fails. A case that stays silent past its own limits while

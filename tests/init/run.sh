@@ -248,8 +248,12 @@ t_profile_special_file() {
 # root and could ask for it again: what the init guarantees is that
 # nothing it starts inherits it.
 t_port_access() {
-	make_profile "$D/p" "$(printf %q "$PROBE") profile" || { fail "cannot make the profile"; return; }
-	boot "$D" -e PATH=/bin -p "p:$D/p:guest" -- "$PROBE" program
+	# In the profile's directory, which the guest sees wherever it is: a
+	# checkout under /tmp is hidden there by the guest's own /tmp.
+	local probe=$D/p/port_probe
+	make_profile "$D/p" "$(printf %q "$probe") profile" || { fail "cannot make the profile"; return; }
+	cp "$PROBE" "$probe" || { fail "cannot copy $PROBE"; return; }
+	boot "$D" -e PATH=/bin -p "p:$D/p:guest" -- "$probe" program
 	has_line "profile: no access to port 0x604"
 	has_line "program: no access to port 0x604"
 	status_is 0:0
