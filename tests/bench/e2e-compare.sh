@@ -416,7 +416,6 @@ bench_prepare() {
 	. "$here/../realkernel/kernel.sh"
 	# shellcheck source=tests/e2e/outer.sh
 	. "$here/../e2e/outer.sh"
-	OUTER_TCG_THREADS=multi # the figures were measured so; see outer.sh
 	trap cleanup EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM

@@ -37,15 +37,6 @@ GUEST_MODULES=(virtio_mmio virtio_blk virtio_console ext4 crc32c_generic 9pnet_v
 # than 4 GiB, and -c 2 needs a second CPU to show both coming up in parallel.
 OUTER_MEM=3G
 OUTER_CPUS=2
-# TCG's threads: "single" runs both virtual CPUs on one host thread. With
-# one thread per CPU ("multi") the outer VM wedged now and then (twice in
-# one CI run on 2026-12-02, in different cases): both its CPUs looping in
-# the kernel's int3 handler (exc_int3, as tests/e2e/outer-cpus.py showed),
-# which is how Linux patches its own code (static keys, which KVM flips as
-# VMs come and go) while the other CPU runs it: the patched instruction
-# seems to stay stale in the other CPU's translation. The benchmarks keep
-# "multi" (e2e-compare.sh): there a device thread runs beside the vCPU.
-OUTER_TCG_THREADS=${OUTER_TCG_THREADS:-single}
 
 # Sets MODE to direct, nested or skip, and WHY to the reason.
 # shellcheck disable=SC2034 # read by the scripts that source this
@@ -280,7 +271,7 @@ outer_start() {
 	# unsynchronized and would fall back to the HPET as its clocksource,
 	# every read of which is an emulated MMIO access.
 	timeout -k 10 "$limit" qemu-system-x86_64 \
-		-accel "tcg,thread=$OUTER_TCG_THREADS" -cpu qemu64,+svm,+npt -m "$OUTER_MEM" -smp "$OUTER_CPUS" \
+		-accel tcg -cpu qemu64,+svm,+npt -m "$OUTER_MEM" -smp "$OUTER_CPUS" \
 		-nodefaults -no-user-config -display none -no-reboot \
 		-kernel "$kernel" -initrd "$initrd" \
 		-append 'console=ttyS0 quiet panic=-1 tsc=reliable' \

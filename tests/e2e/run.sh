@@ -18,8 +18,8 @@
 # case (cases.sh), the outer VM (the cases' worst case plus a margin), and
 # the silence between two results (one case's worst case plus a margin).
 # The outer VM has been seen to wedge (both its CPUs in the int3 handler of
-# the kernel's code patching, no timer firing; outer.sh now runs it
-# single-threaded against that): it beats every 5 s on a port of its own, and when the beats
+# the kernel's code patching, no timer firing; seen twice in one run):
+# it beats every 5 s on a port of its own, and when the beats
 # stop for HEARTBEAT_LIMIT s, the CPUs' state is shown, the VM stopped, and
 # the cases go on from the one it hung in, in a fresh outer VM; a case it
 # hangs in twice fails. A case that stays silent past its own limits while
