@@ -52,7 +52,7 @@ CONSOLE_LINES=30
 # Seconds without a beat that make the outer VM hung (it beats every 5 s),
 # and how many fresh outer VMs one run may go on in.
 HEARTBEAT_LIMIT=60
-OUTER_RESTARTS=3
+OUTER_RESTARTS=5
 
 npass=0 nfail=0 nskip=0 STALLED='' BEAT_SIZE=0 BEAT_AT=0
 declare -A reported=()
