@@ -1,8 +1,8 @@
 #include "boot/modules.h"
 
 #include <errno.h>
-#include <stdint.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,6 +166,8 @@ static int index_modules(struct modtree *t, char *text, const char *file)
 	size_t lineno = 0;
 	int r = alloc_index(t, text);
 
+	if (r)
+		mr_err("%s/%s: out of memory for its index", t->dir, file);
 	for (char *line = text, *next; !r && line && *line; line = next) {
 		next = strchr(line, '\n');
 		if (next)

@@ -92,6 +92,13 @@ skip_all() {
 	done
 }
 
+# no_result I WHY: case I (an index) fails, as it reported nothing, for WHY.
+no_result() {
+	printf 'not ok %s - %s\n#   no result: %s\n' "${CASE_NUM[$1]}" "${CASE_DESC[$1]}" "$2"
+	reported[${CASE_NUM[$1]}]=1
+	nfail=$((nfail + 1))
+}
+
 # Every case that did not report fails, with reason $1, unless its feature
 # is not built yet; the outer VM's console and QEMU's messages (if any)
 # follow the first failure.
@@ -103,8 +110,7 @@ fail_unreported() {
 			skip_case "$i" "${CASE_PENDING[i]}"
 			continue
 		fi
-		printf 'not ok %s - %s\n#   no result: %s\n' "${CASE_NUM[i]}" "${CASE_DESC[i]}" "$1"
-		nfail=$((nfail + 1))
+		no_result "$i" "$1"
 		((shown)) && continue
 		shown=1
 		show_tail "outer VM console" "$tmp/console"
@@ -287,10 +293,7 @@ run_nested() {
 fail_case() {
 	local i
 	for i in "${!CASE_NUM[@]}"; do
-		[[ ${CASE_NUM[i]} == "$1" ]] || continue
-		printf 'not ok %s - %s\n#   no result: %s\n' "$1" "${CASE_DESC[i]}" "$2"
-		reported[$1]=1
-		nfail=$((nfail + 1))
+		[[ ${CASE_NUM[i]} == "$1" ]] && no_result "$i" "$2"
 	done
 }
 
