@@ -4,15 +4,9 @@
 #include <stdbool.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define FOUR_GIB (1ULL << 32)
-
-static uint64_t page_size(void)
-{
-	return (uint64_t)sysconf(_SC_PAGESIZE);
-}
 
 static void add_range(struct guest_mem *m, uint64_t gpa, uint64_t size, uint8_t *host)
 {
@@ -114,40 +108,15 @@ static int read_fully(int fd, uint8_t *dst, uint64_t offset, uint64_t len)
 	return 0;
 }
 
-/* Maps whole pages of the file over guest RAM and reads the tail that does
- * not fill a page, so nothing beyond `len` shows file bytes. */
-static int map_pages(uint8_t *dst, int fd, uint64_t offset, uint64_t len)
-{
-	uint64_t whole = len & ~(page_size() - 1);
-
-	if (whole && mmap(dst, whole, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED,
-			  fd, (off_t)offset) == MAP_FAILED)
-		return -errno;
-	return read_fully(fd, dst + whole, offset + whole, len - whole);
-}
-
-/* A mapping past the end of the file would only fail when touched. */
-static int check_file_covers(int fd, uint64_t offset, uint64_t len)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if ((uint64_t)st.st_size < offset || (uint64_t)st.st_size - offset < len)
-		return -ENODATA;
-	return 0;
-}
-
+/* Read, not mapped: a private file mapping puts the image on 4 KiB page-cache
+ * pages, which KVM maps into the guest one by one, on the guest's first
+ * touch of each, and never as a huge page. The copy costs about a
+ * millisecond for a bzImage; mapped, a boot of one took 3724 nested page
+ * faults instead of 754 and some 300 ms longer in the e2e suite's outer VM
+ * (Debian's kernel: 6947 against 885). */
 int gmem_load_file(struct guest_mem *m, uint64_t gpa, int fd, uint64_t offset, uint64_t len)
 {
 	uint8_t *dst = gmem_ptr(m, gpa, len);
-	uint64_t mask = page_size() - 1;
-	bool mappable = ((uintptr_t)dst & mask) == 0 && (offset & mask) == 0;
 
-	if (!dst)
-		return -ERANGE;
-	int r = check_file_covers(fd, offset, len);
-	if (r)
-		return r;
-	return mappable ? map_pages(dst, fd, offset, len) : read_fully(fd, dst, offset, len);
+	return dst ? read_fully(fd, dst, offset, len) : -ERANGE;
 }

@@ -36,9 +36,8 @@ void *gmem_ptr(const struct guest_mem *m, uint64_t gpa, uint64_t len);
 /* End of the RAM range below the hole (the limit for 32-bit structures). */
 uint64_t gmem_low_end(const struct guest_mem *m);
 
-/* Put `len` bytes of file `fd` from `offset` at `gpa`. Maps the file
- * copy-on-write where the page offsets line up, so nothing is copied and the
- * pages are shared with the page cache; reads otherwise. */
+/* Put `len` bytes of file `fd` from `offset` at `gpa` (a copy: later
+ * changes to the file do not show); -ENODATA when the file is shorter. */
 int gmem_load_file(struct guest_mem *m, uint64_t gpa, int fd, uint64_t offset, uint64_t len)
 	__attribute__((warn_unused_result));
 
