@@ -11,21 +11,24 @@ CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -I. -DMR_VERSION='"$(VERSION)"' \
 	     $(WARN) $(CFLAGS) $(SAN_CFLAGS) -MMD -MP
 # libseccomp, libcap-ng: the sandbox (src/sandbox.c); liblzma, libzstd,
-# zlib: compressed kernel modules (boot/module_file.c). Linked statically
-# (glibc stays shared) unless STATIC_LIBS is empty or a sanitizer is on:
-# every run then maps and relocates one library instead of six: 0.2 to
-# 0.7 ms of `microrun --version`'s 1.3 to 1.7 ms here, more where start-up
-# is slow (the nested machine of the benchmarks).
+# zlib: compressed kernel modules (boot/module_file.c). microrun is linked
+# as a static PIE (still placed at random) unless STATIC_LIBS is empty or
+# a sanitizer is on: no dynamic loader, no library to map and relocate at
+# each start (`microrun --version` 0.7 ms against 1.1 ms with shared glibc
+# and 1.3-1.7 ms with every library shared, hyperfine here; more where
+# start-up is slow, as in the nested machine of the benchmarks). glibc's
+# NSS calls that libcap-ng makes but microrun never reaches are wrapped
+# (src/static_nss.c).
 STATIC_LIBS ?= yes
 DEP_LIBS := -lseccomp -lcap-ng -llzma -lzstd -lz
-ifeq ($(STATIC_LIBS)$(SAN_CFLAGS),yes)
-LDLIBS  := -lpthread -Wl,-Bstatic $(DEP_LIBS) -Wl,-Bdynamic
-else
 LDLIBS  := -lpthread $(DEP_LIBS)
+ifeq ($(STATIC_LIBS)$(SAN_CFLAGS),yes)
+MICRORUN_LDFLAGS := -static-pie -Wl,--wrap=getpwuid,--wrap=initgroups
+STATIC_OBJS := $(BUILD)/src/static_nss.o
 endif
 
 # The VMM: generic core in src/, x86 specifics in src/x86/ and boot/x86/.
-LIB_SRCS := $(filter-out src/main.c, \
+LIB_SRCS := $(filter-out src/main.c src/static_nss.c, \
 	$(wildcard src/*.c src/x86/*.c boot/*.c boot/x86/*.c devices/*.c)) \
 	boot/init/runcfg_decode.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/boot/init_image.o
@@ -91,9 +94,9 @@ $(BUILD)/libmicrorun.a: $(LIB_OBJS)
 	$(call say,AR,$@)
 	$(Q)$(AR) rcs $@ $^
 
-$(BUILD)/microrun: $(BUILD)/src/main.o $(BUILD)/libmicrorun.a
+$(BUILD)/microrun: $(BUILD)/src/main.o $(STATIC_OBJS) $(BUILD)/libmicrorun.a
 	$(call say,LD,$@)
-	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(SAN_CFLAGS) $(MICRORUN_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/test_unit: $(UNIT_OBJS) $(BUILD)/libmicrorun.a
 	$(call say,LD,$@)
