@@ -75,6 +75,19 @@ static int drop_port_access(void)
 
 extern char **environ;
 
+/* Ignored signals stay ignored across execve: a SIGHUP the init's own
+ * parent ignored (nohup, on the host where the unit tests run it) would
+ * leave the program deaf to the forwarded signal. The program starts with
+ * the defaults, as it would from a shell. */
+static void default_dispositions(void)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+
+	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+		sigaction(forwarded[i], &dfl, NULL);
+	sigaction(SIGPIPE, &dfl, NULL);
+}
+
 static __attribute__((noreturn)) void child_exec(const struct child_supervisor *s,
 						   const struct child_spec *spec, int pipe_fd)
 {
@@ -86,6 +99,7 @@ static __attribute__((noreturn)) void child_exec(const struct child_supervisor *
 	child_fds(spec);
 	if (isatty(0))
 		ioctl(0, TIOCSCTTY, 0);
+	default_dispositions();
 	sigprocmask(SIG_SETMASK, &s->old_mask, NULL);
 	if (spec->cwd && chdir(spec->cwd))
 		child_fail(pipe_fd, STATUS_STEP_CWD);

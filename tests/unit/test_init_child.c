@@ -170,6 +170,19 @@ START_TEST(test_sighup_forwarded)
 }
 END_TEST
 
+/* Ignored by whoever started the init (nohup): the program still gets the
+ * default action, so the forwarded signal ends it. */
+START_TEST(test_ignored_sighup_reset_for_program)
+{
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+
+	ck_assert_int_eq(sigaction(SIGHUP, &ign, &old), 0);
+	forward_case(SIGHUP, "echo r; exec sleep 100");
+	sigaction(SIGHUP, &old, NULL);
+	assert_result(STATUS_KIND_SIGNALED, SIGHUP);
+}
+END_TEST
+
 /* A child of the init that is not the program (an orphan reparented to
  * PID 1, in the guest) is reaped while the program runs. */
 START_TEST(test_stray_zombie_reaped)
@@ -246,6 +259,7 @@ Suite *init_child_suite(void)
 	tcase_add_test(tc, test_sigterm_forwarded_to_group);
 	tcase_add_test(tc, test_sigint_forwarded);
 	tcase_add_test(tc, test_sighup_forwarded);
+	tcase_add_test(tc, test_ignored_sighup_reset_for_program);
 	tcase_add_test(tc, test_stray_zombie_reaped);
 	tcase_add_test(tc, test_not_found);
 	tcase_add_test(tc, test_not_executable);
