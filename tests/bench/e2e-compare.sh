@@ -367,7 +367,7 @@ run_nested() {
 		printf '\n'
 	} | outer_initrd "$MRK_VERSION" "${MRK_BZIMAGE%/boot/*}" "$tmp/initrd" ||
 		{ echo "# could not build the outer VM's initramfs: no figures"; return; }
-	echo "# outer VM: QEMU-TCG -cpu qemu64,+svm,+npt, $OUTER_CPUS vCPUs, $OUTER_MEM${OUTER_PREALLOC:+ preallocated}; at most $limit s" >&2
+	echo "# outer VM: QEMU-TCG -cpu qemu64,+svm,+npt, $OUTER_CPUS vCPUs, $OUTER_MEM; at most $limit s" >&2
 	outer_start "$MRK_BZIMAGE" "$tmp/initrd" "$tmp" "$limit"
 	follow_outer $((LIMIT + 120))
 	# The job has ended, or the outer VM went silent: its power-off has
@@ -416,7 +416,6 @@ bench_prepare() {
 	. "$here/../realkernel/kernel.sh"
 	# shellcheck source=tests/e2e/outer.sh
 	. "$here/../e2e/outer.sh"
-	OUTER_PREALLOC=1 # figures of a machine whose RAM is there
 	trap cleanup EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM

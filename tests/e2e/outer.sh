@@ -37,11 +37,6 @@ GUEST_MODULES=(virtio_mmio virtio_blk virtio_console ext4 crc32c_generic 9pnet_v
 # than 4 GiB, and -c 2 needs a second CPU to show both coming up in parallel.
 OUTER_MEM=3G
 OUTER_CPUS=2
-# OUTER_PREALLOC=1 (the benchmarks): QEMU backs all of the outer VM's RAM
-# before it boots (-mem-prealloc), so no run in it pays for this host
-# giving memory to QEMU for the first time (touching fresh memory here is
-# slow: 4 GiB took 3.5 to 9 s).
-OUTER_PREALLOC=
 
 # Sets MODE to direct, nested or skip, and WHY to the reason.
 # shellcheck disable=SC2034 # read by the scripts that source this
@@ -277,7 +272,6 @@ outer_start() {
 	# every read of which is an emulated MMIO access.
 	timeout -k 10 "$limit" qemu-system-x86_64 \
 		-accel tcg -cpu qemu64,+svm,+npt -m "$OUTER_MEM" -smp "$OUTER_CPUS" \
-		${OUTER_PREALLOC:+-mem-prealloc} \
 		-nodefaults -no-user-config -display none -no-reboot \
 		-kernel "$kernel" -initrd "$initrd" \
 		-append 'console=ttyS0 quiet panic=-1 tsc=reliable' \
