@@ -110,10 +110,11 @@ static int read_fully(int fd, uint8_t *dst, uint64_t offset, uint64_t len)
 
 /* Read, not mapped: a private file mapping puts the image on 4 KiB page-cache
  * pages, which KVM maps into the guest one by one, on the guest's first
- * touch of each, and never as a huge page. The copy costs about a
- * millisecond for a bzImage; mapped, a boot of one took 3724 nested page
- * faults instead of 754 and some 300 ms longer in the e2e suite's outer VM
- * (Debian's kernel: 6947 against 885). */
+ * touch of each, and never as a huge page. The copy costs 5-7 ms for
+ * Debian's 8 MB bzImage on the (slow-memory) build host; mapped, a boot of
+ * the microrun.config kernel took 3724 nested page faults instead of 754
+ * and some 300 ms longer in the e2e suite's outer VM (Debian's kernel:
+ * 6947 against 885). */
 int gmem_load_file(struct guest_mem *m, uint64_t gpa, int fd, uint64_t offset, uint64_t len)
 {
 	uint8_t *dst = gmem_ptr(m, gpa, len);
