@@ -10,7 +10,8 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -I. -DMR_VERSION='"$(VERSION)"' \
 	     $(WARN) $(CFLAGS) $(SAN_CFLAGS) -MMD -MP
-# libseccomp, libcap-ng: the sandbox (src/sandbox.c); liblzma, libzstd,
+# libcap-ng: the sandbox (src/sandbox.c; libseccomp builds its filter at
+# build time, src/seccomp_gen.c, and the tests); liblzma, libzstd,
 # zlib: compressed kernel modules (boot/module_file.c). microrun is linked
 # as a static PIE (still placed at random) unless STATIC_LIBS is empty or
 # a sanitizer is on: no dynamic loader, no library to map and relocate at
@@ -20,7 +21,7 @@ ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -I. -DMR_VERSION='"$(VERSION)"' \
 # NSS calls that libcap-ng makes but microrun never reaches are wrapped
 # (src/static_nss.c).
 STATIC_LIBS ?= yes
-DEP_LIBS := -lseccomp -lcap-ng -llzma -lzstd -lz
+DEP_LIBS := -lcap-ng -llzma -lzstd -lz
 LDLIBS  := -lpthread $(DEP_LIBS)
 ifeq ($(STATIC_LIBS)$(SAN_CFLAGS),yes)
 MICRORUN_LDFLAGS := -static-pie -Wl,--wrap=getpwuid,--wrap=initgroups
@@ -28,7 +29,7 @@ STATIC_OBJS := $(BUILD)/src/static_nss.o
 endif
 
 # The VMM: generic core in src/, x86 specifics in src/x86/ and boot/x86/.
-LIB_SRCS := $(filter-out src/main.c src/static_nss.c, \
+LIB_SRCS := $(filter-out src/main.c src/static_nss.c src/seccomp_gen.c, \
 	$(wildcard src/*.c src/x86/*.c boot/*.c boot/x86/*.c devices/*.c)) \
 	boot/init/runcfg_decode.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/boot/init_image.o
@@ -88,7 +89,17 @@ $(BUILD)/gen/syscall_names.h: Makefile
 		     { printf "\t[%s] = \"%s\",\n", $$3, substr($$2, 6) }' | sort -t'[' -k2 -n > $@.tmp
 	$(Q)test -s $@.tmp && mv $@.tmp $@
 $(BUILD)/src/sandbox.o: ALL_CFLAGS += -I$(BUILD)/gen
-$(BUILD)/src/sandbox.o: $(BUILD)/gen/syscall_names.h
+$(BUILD)/src/sandbox.o: $(BUILD)/gen/syscall_names.h $(BUILD)/gen/seccomp_filters.h
+
+# The seccomp filter, compiled from src/sandbox_rules.c by libseccomp here
+# rather than at each start-up (see src/sandbox_rules.h).
+$(BUILD)/seccomp_gen: $(BUILD)/src/seccomp_gen.o $(BUILD)/src/sandbox_rules.o $(BUILD)/src/log.o
+	$(call say,LD,$@)
+	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ -lseccomp
+$(BUILD)/gen/seccomp_filters.h: $(BUILD)/seccomp_gen
+	@mkdir -p $(dir $@)
+	$(call say,GEN,$@)
+	$(Q)$< > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/libmicrorun.a: $(LIB_OBJS)
 	$(call say,AR,$@)
@@ -100,7 +111,7 @@ $(BUILD)/microrun: $(BUILD)/src/main.o $(STATIC_OBJS) $(BUILD)/libmicrorun.a
 
 $(BUILD)/test_unit: $(UNIT_OBJS) $(BUILD)/libmicrorun.a
 	$(call say,LD,$@)
-	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs check)
+	$(Q)$(CC) $(SAN_CFLAGS) -o $@ $^ $(LDLIBS) -lseccomp $(shell pkg-config --libs check)
 
 # Writes a run configuration for the guest init: for tests/init/run.sh.
 $(BUILD)/mkconfig: $(BUILD)/tests/init/mkconfig.o $(BUILD)/libmicrorun.a

@@ -2,20 +2,19 @@
 
 #include <cap-ng.h>
 #include <errno.h>
-#include <linux/fs.h>
-#include <linux/kvm.h>
-#include <seccomp.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "src/exit_status.h"
 #include "src/log.h"
+#include "src/sandbox_rules.h"
 #include "src/term.h"
 
 /* --- capabilities ---------------------------------------------------------- */
@@ -51,96 +50,31 @@ int sandbox_drop_privileges(const struct sandbox_needs *needs)
 
 /* --- the allow-list -------------------------------------------------------- */
 
-/* What every run makes once the guest runs: vCPU and device threads, the
- * supervisor's poll loop, stdio, guest memory untouched, malloc, the disks
- * (preadv/pwritev on guest buffers, flush, discard through fallocate). */
-static const char *const run_calls[] = {
-	"read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev",
-	"preadv2", "pwritev2", "close", "poll", "ppoll", "futex", "rt_sigprocmask",
-	"rt_sigreturn", "restart_syscall", "exit", "exit_group", "munmap", "mremap",
-	"madvise", "brk", "clock_gettime", "clock_nanosleep", "gettid", "getpid",
-	"sched_yield", "fstat", "newfstatat", "fsync", "fdatasync", "fallocate",
-	/* A thread created just before the filter may still be in glibc's
-	 * start-up, which registers these (with every signal blocked, so a
-	 * trap there could not even be reported). */
-	"rseq", "set_robust_list",
-};
-
-/* The 9p server's calls on the exported trees (confinement itself is
- * openat2's RESOLVE_BENEATH, not seccomp's: paths cannot be filtered). */
-static const char *const file_server_calls[] = {
-	"openat", "openat2", "statx", "fstatfs", "getdents64", "lseek", "mkdirat",
-	"mknodat", "symlinkat", "linkat", "renameat", "renameat2", "unlinkat",
-	"readlinkat", "fchmod", "fchmodat", "fchown", "fchownat", "utimensat",
-	"ftruncate", "fcntl", "flock", "fgetxattr", "flistxattr", "fsetxattr",
-	"fremovexattr", "dup", "faccessat", "faccessat2",
-};
-
-#if defined(__SANITIZE_ADDRESS__)
-/* ASan+UBSan builds only: what the sanitizer runtime needs to report an
- * error and, at exit, for LeakSanitizer to stop the world (a ptrace-ing
- * clone) and read /proc/self. Release builds never allow these. */
-static const char *const sanitizer_calls[] = {
-	"clone", "ptrace", "wait4", "open", "openat", "getdents", "getdents64", "prctl", "sigaltstack",
-	"rt_sigaction", "readlink", "sched_getaffinity", "prlimit64", "lseek", "getppid",
-	"kill", "tgkill",
-};
-#define NSANITIZER (sizeof(sanitizer_calls) / sizeof(sanitizer_calls[0]))
-#else
-static const char *const *const sanitizer_calls = NULL;
-#define NSANITIZER 0
-#endif
-
-/* ioctl requests, on whatever file: running vCPUs and interrupts, the
- * -v register dump, the terminal, block device discard. */
-static const unsigned long run_ioctls[] = {
-	KVM_RUN, KVM_SIGNAL_MSI, KVM_SET_GSI_ROUTING, KVM_GET_REGS,
-	TCGETS, TCSETS, TCSETSW, TCSETSF, TIOCGWINSZ, BLKDISCARD, BLKZEROOUT,
-};
+/* filter_plain, filter_file_server and their _CALLS: src/sandbox_rules.c's
+ * allow-list as libseccomp compiled it at build time (src/seccomp_gen.c),
+ * for process ID SANDBOX_PID_PLACEHOLDER. */
+#include "seccomp_filters.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-static int allow_names(scmp_filter_ctx f, const char *const *names, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		int nr = seccomp_syscall_resolve_name(names[i]);
-		int r = nr == __NR_SCMP_ERROR ? -EINVAL : seccomp_rule_add(f, SCMP_ACT_ALLOW, nr, 0);
-		if (r) {
-			mr_err("seccomp: cannot allow %s: %s", names[i], strerror(-r));
-			return r;
-		}
-	}
-	return 0;
-}
-
-/* Calls allowed only with certain arguments: no executable mappings (an
- * exploit's next step), signals only to microrun's own threads. */
-static int allow_with_arguments(scmp_filter_ctx f)
-{
-	int r = 0;
-
-	for (size_t i = 0; !r && i < COUNT(run_ioctls); i++)
-		r = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-				     SCMP_A1(SCMP_CMP_EQ, run_ioctls[i]));
-	if (!r)
-		r = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
-				     SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-	if (!r)
-		r = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
-				     SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-	if (!r && !NSANITIZER)
-		r = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
-				     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
-	if (r)
-		mr_err("seccomp: cannot add a rule: %s", strerror(-r));
-	return r;
-}
-
 unsigned sandbox_allowed_count(const struct sandbox_needs *needs)
 {
-	/* ioctl, mmap, mprotect and tgkill come with their argument rules. */
-	return (unsigned)(COUNT(run_calls) + 4 + NSANITIZER +
-			  (needs->file_server ? COUNT(file_server_calls) : 0));
+	return needs->file_server ? filter_file_server_CALLS : filter_plain_CALLS;
+}
+
+size_t sandbox_filter(const struct sandbox_needs *needs, pid_t pid,
+		      struct sock_filter prog[BPF_MAXINSNS])
+{
+	const struct sock_filter *built = needs->file_server ? filter_file_server : filter_plain;
+	size_t len = needs->file_server ? COUNT(filter_file_server) : COUNT(filter_plain);
+
+	for (size_t i = 0; i < len; i++) {
+		prog[i] = built[i];
+		if (prog[i].code == (BPF_JMP | BPF_JEQ | BPF_K) &&
+		    prog[i].k == SANDBOX_PID_PLACEHOLDER)
+			prog[i].k = (uint32_t)pid;
+	}
+	return len;
 }
 
 /* --- reporting a violation -------------------------------------------------- */
@@ -203,21 +137,29 @@ static int install_handler(void)
 	return sigaction(SIGSYS, &sa, NULL) ? -errno : 0;
 }
 
-static int build_and_load(scmp_filter_ctx f, const struct sandbox_needs *needs)
+/* SECCOMP_FILTER_FLAG_TSYNC: every thread, or none. The kernel answers
+ * with the ID of a thread it could not synchronise. */
+static int load(const struct sandbox_needs *needs)
 {
-	int r = seccomp_attr_set(f, SCMP_FLTATR_CTL_TSYNC, 1);
+	static struct sock_filter prog[BPF_MAXINSNS];
+	struct sock_fprog fprog = {
+		.len = (unsigned short)sandbox_filter(needs, getpid(), prog),
+		.filter = prog,
+	};
+	long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &fprog);
 
-	if (!r)
-		r = allow_names(f, run_calls, COUNT(run_calls));
-	if (!r && needs->file_server)
-		r = allow_names(f, file_server_calls, COUNT(file_server_calls));
-	if (!r && NSANITIZER)
-		r = allow_names(f, sanitizer_calls, NSANITIZER);
-	if (!r)
-		r = allow_with_arguments(f);
-	if (!r && (r = seccomp_load(f)) != 0)
-		mr_err("seccomp: cannot load the filter: %s", strerror(-r));
-	return r;
+	if (r < 0) {
+		int e = errno;
+		mr_err("seccomp: cannot load the filter: %s%s", strerror(e),
+		       e == ENOSYS ? " (no seccomp system call here, as under valgrind: "
+				     "--no-seccomp runs without the sandbox)" : "");
+		return -e;
+	}
+	if (r > 0) {
+		mr_err("seccomp: thread %ld cannot take the filter", r);
+		return -EBUSY;
+	}
+	return 0;
 }
 
 int sandbox_enter(const struct sandbox_needs *needs)
@@ -231,13 +173,7 @@ int sandbox_enter(const struct sandbox_needs *needs)
 		mr_err("seccomp: cannot install the SIGSYS handler: %s", strerror(-r));
 		return r;
 	}
-	scmp_filter_ctx f = seccomp_init(SCMP_ACT_TRAP);
-	if (!f) {
-		mr_err("seccomp: cannot create a filter (libseccomp)");
-		return -ENOMEM;
-	}
-	r = build_and_load(f, needs);
-	seccomp_release(f);
+	r = load(needs);
 	if (!r)
 		mr_info("seccomp: %u system calls allowed, on every thread",
 			sandbox_allowed_count(needs));

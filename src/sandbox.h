@@ -5,7 +5,10 @@
 #ifndef MR_SANDBOX_H
 #define MR_SANDBOX_H
 
+#include <linux/filter.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
 
 /* What the built VM does from now on, which decides what stays allowed. */
 struct sandbox_needs {
@@ -25,5 +28,11 @@ int sandbox_enter(const struct sandbox_needs *needs) __attribute__((warn_unused_
 
 /* How many system calls the allow-list takes (for -v and the tests). */
 unsigned sandbox_allowed_count(const struct sandbox_needs *needs);
+
+/* The BPF program sandbox_enter() loads, for process `pid`, into `prog`:
+ * its length (for the tests, which compare it with what libseccomp makes
+ * of the rules now). */
+size_t sandbox_filter(const struct sandbox_needs *needs, pid_t pid,
+		      struct sock_filter prog[BPF_MAXINSNS]);
 
 #endif

@@ -12,11 +12,13 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "src/exit_status.h"
 #include "src/sandbox.h"
+#include "src/sandbox_rules.h"
 #include "tests/unit/suites.h"
 
 struct ended {
@@ -103,7 +105,20 @@ static int signal_another_process(void)
 {
 	return kill(test_process, SIGTERM) != 0;
 }
+
+/* The same through tgkill, which microrun may aim at its own threads. */
+static int signal_another_processes_thread(void)
+{
+	return syscall(SYS_tgkill, test_process, test_process, SIGTERM) != 0;
+}
 #endif
+
+/* A vCPU thread is kicked out of KVM_RUN with a signal. Signal 0: only
+ * the checks, no delivery. */
+static int signal_own_thread(void)
+{
+	return syscall(SYS_tgkill, getpid(), gettid(), 0) == 0 ? 42 : 1;
+}
 
 static int make_a_directory(void)
 {
@@ -162,6 +177,7 @@ static const struct {
 	{ make_a_directory, "mkdirat" },       /* no file server: no file calls */
 #if !defined(__SANITIZE_ADDRESS__)
 	{ signal_another_process, "kill" },
+	{ signal_another_processes_thread, "tgkill" },
 #endif
 };
 
@@ -179,6 +195,51 @@ START_TEST(file_system_calls_for_a_file_server)
 {
 	struct ended e = in_sandbox(true, make_a_directory);
 	ck_assert_int_eq(e.status, 0); /* allowed, and failed with ENOENT */
+}
+END_TEST
+
+START_TEST(own_threads_can_be_signalled)
+{
+	struct ended e = in_sandbox(false, signal_own_thread);
+
+	ck_assert_int_eq(e.status, 42);
+	ck_assert_str_eq(e.err, "");
+}
+END_TEST
+
+/* What libseccomp makes of the rules now, for this process. */
+static size_t compiled_now(bool file_server, struct sock_filter *prog)
+{
+	scmp_filter_ctx f = sandbox_rules_filter(file_server, (uint32_t)getpid());
+	int fd = memfd_create("bpf", 0);
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(seccomp_export_bpf(f, fd), 0);
+	seccomp_release(f);
+	ssize_t n = pread(fd, prog, BPF_MAXINSNS * sizeof(*prog), 0);
+	close(fd);
+	ck_assert_int_gt(n, 0);
+	return (size_t)n / sizeof(*prog);
+}
+
+/* The program built into microrun, with this process's ID put in, is
+ * instruction for instruction what libseccomp compiles from the rules
+ * for it: the build-time compilation changes nothing. */
+START_TEST(built_in_filter_is_libseccomps)
+{
+	static struct sock_filter want[BPF_MAXINSNS], got[BPF_MAXINSNS];
+	const struct sandbox_needs needs = { .file_server = _i };
+	size_t n = compiled_now(_i, want);
+
+	ck_assert_uint_eq(sandbox_filter(&needs, getpid(), got), n);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_msg(memcmp(&got[i], &want[i], sizeof(got[i])) == 0,
+			      "instruction %zu: %04x %u %u %08x, libseccomp %04x %u %u %08x", i,
+			      got[i].code, got[i].jt, got[i].jf, got[i].k,
+			      want[i].code, want[i].jt, want[i].jf, want[i].k);
+	}
+	ck_assert_uint_eq(sandbox_allowed_count(&needs), sandbox_rules_count(_i));
 }
 END_TEST
 
@@ -242,6 +303,8 @@ Suite *sandbox_suite(void)
 			    (int)(sizeof(forbidden) / sizeof(forbidden[0])));
 	tcase_add_test(tc, file_system_calls_for_a_file_server);
 	tcase_add_test(tc, allowed_count_grows_with_the_file_server);
+	tcase_add_test(tc, own_threads_can_be_signalled);
+	tcase_add_loop_test(tc, built_in_filter_is_libseccomps, 0, 2);
 	suite_add_tcase(s, tc);
 	if (geteuid() == 0) {
 		tc = tcase_create("capabilities");
