@@ -44,8 +44,18 @@ int arch_devices_start(struct vm *vm) __attribute__((warn_unused_result));
 void arch_devices_flush(struct vm *vm);
 /* Per-vCPU set-up: CPUID, MSRs, local APIC, FPU. */
 int arch_vcpu_init(struct vm *vm, struct vcpu *v) __attribute__((warn_unused_result));
-/* Loads the kernel and sets the boot vCPU at its entry point. */
-int arch_boot(struct vm *vm, const struct boot_request *req) __attribute__((warn_unused_result));
+/* The slow part of booting, which needs only guest memory and so can run
+ * on its own thread while KVM builds the VM: the kernel and the initrd of
+ * `req` into `m`. On success *img holds what arch_boot() needs; free it
+ * with arch_image_free() (NULL is fine). */
+struct arch_image;
+int arch_load_image(struct guest_mem *m, const struct boot_request *req, struct arch_image **img)
+	__attribute__((warn_unused_result));
+void arch_image_free(struct arch_image *img);
+/* The rest, once the VM is built: firmware tables, the command line, the
+ * boot vCPU at the kernel's entry point. */
+int arch_boot(struct vm *vm, const struct boot_request *req, const struct arch_image *img)
+	__attribute__((warn_unused_result));
 
 /* Handles a VM exit the generic core does not know (port I/O, EOIs, ...).
  * Returns 0 to keep running, 1 when the vCPU must stop, -ENOSYS if the

@@ -151,9 +151,10 @@ static void warn_if_emulated(void)
 }
 
 /* Once the VM is built and before the guest's first instruction, nothing a
- * guest can reach runs with more than it needs: privileges go before any
- * thread exists (capabilities are per thread), then every thread is made
- * and the seccomp filter put on all of them, then the vCPUs go. */
+ * guest can reach runs with more than it needs: privileges go while no other
+ * thread exists (capabilities are per thread; vm_create()'s loader has
+ * ended), then every thread is made and the seccomp filter put on all of
+ * them, then the vCPUs go. */
 static int start_confined(struct vm *vm, const struct plan *pl, struct supervisor *sup)
 {
 	const struct mr_config *cfg = pl->cfg;

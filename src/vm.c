@@ -1,6 +1,7 @@
 #include "src/vm.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -66,27 +67,67 @@ static int create_events(struct vm *vm)
 	return vm->end_fd < 0 || vm->input_room_fd < 0 || vm->vcpu_go_fd < 0 ? -errno : 0;
 }
 
-/* One call per piece, in the order KVM requires: the VM, interrupt
- * controllers before vCPUs, the guest image, and RAM made visible last. */
+/* The guest image, loaded beside the VM's creation. */
+struct image_load {
+	struct guest_mem *mem;
+	const struct boot_request *req;
+	struct arch_image *img;
+	int r;
+};
+
+static void *load_image(void *arg)
+{
+	struct image_load *l = arg;
+
+	l->r = arch_load_image(l->mem, l->req, &l->img);
+	return NULL;
+}
+
+/* KVM's side, one call per piece in the order KVM requires: the VM,
+ * interrupt controllers and devices before vCPUs. */
+static int build_machine(struct vm *vm, const struct vm_params *p)
+{
+	int r;
+
+	if ((r = kvm_open_vm(&vm->kvm, arch_kvm_caps, arch_kvm_ncaps)) ||
+	    (r = check_cpus(vm, p->ncpus)) ||
+	    (r = arch_vm_init(vm, p)))
+		return r;
+	return create_vcpus(vm, p->ncpus);
+}
+
+/* Reading the kernel and writing the initramfs into guest memory is file
+ * I/O and copying; building the machine is waiting on KVM's ioctls (in the
+ * benchmarks' nested machine KVM_CREATE_VM alone took 21-32 ms): the two
+ * share nothing but guest memory, which only the loader writes, so a
+ * second thread loads while this one builds. RAM is made visible to KVM
+ * last, once the loader is done: registered first, it made each page
+ * fault of the load dearer (Debian's kernel: set-up 15.9 ms against 10.5,
+ * medians of 30 here). */
 int vm_create(struct vm *vm, const struct vm_params *p)
 {
 	const struct boot_request req = {
 		.kernel_path = p->kernel, .initrd_path = p->initrd, .cmdline = p->cmdline,
 		.initrd_source = p->initrd_source,
 	};
+	struct image_load load = { .mem = &vm->mem, .req = &req };
+	pthread_t loader;
 	int r;
 
 	memset(vm, 0, sizeof(*vm));
 	vm->end_fd = vm->input_room_fd = vm->vcpu_go_fd = vm->kvm.dev_fd = vm->kvm.vm_fd = -1;
-	if ((r = create_events(vm)) ||
-	    (r = kvm_open_vm(&vm->kvm, arch_kvm_caps, arch_kvm_ncaps)) ||
-	    (r = check_cpus(vm, p->ncpus)) ||
-	    (r = create_memory(vm, p->mem_bytes)) ||
-	    (r = arch_vm_init(vm, p)) ||
-	    (r = create_vcpus(vm, p->ncpus)) ||
-	    (r = arch_boot(vm, &req)))
+	if ((r = create_events(vm)) || (r = create_memory(vm, p->mem_bytes)))
 		return r;
-	return kvm_map_memory(&vm->kvm, &vm->mem);
+	bool threaded = pthread_create(&loader, NULL, load_image, &load) == 0;
+	if (!threaded)
+		load_image(&load);
+	r = build_machine(vm, p);
+	if (threaded)
+		pthread_join(loader, NULL);
+	if (!r)
+		r = load.r ? load.r : arch_boot(vm, &req, load.img);
+	arch_image_free(load.img);
+	return r ? r : kvm_map_memory(&vm->kvm, &vm->mem);
 }
 
 void vm_destroy(struct vm *vm)

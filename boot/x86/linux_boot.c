@@ -243,20 +243,25 @@ static int write_mptable(struct guest_mem *m, unsigned ncpus)
 	return r < 0 ? r : 0;
 }
 
-int linux_boot_setup(struct guest_mem *m, const struct linux_boot_args *a, struct boot_entry *e)
+int linux_boot_load(struct guest_mem *m, const struct linux_boot_args *a, struct linux_image *img)
 {
-	struct kernel_image k;
-	struct ramdisk rd = { 0 };
-	int r = load_kernel(m, a->kernel_path, &k);
+	int r = load_kernel(m, a->kernel_path, &img->kernel);
 
+	img->initrd = (struct ramdisk){ 0 };
 	if (!r && a->initrd_path)
-		r = load_initrd(m, a->initrd_path, &k, &rd);
+		r = load_initrd(m, a->initrd_path, &img->kernel, &img->initrd);
 	else if (!r && a->initrd_source)
-		r = make_initrd(m, a->initrd_source, &k, &rd);
+		r = make_initrd(m, a->initrd_source, &img->kernel, &img->initrd);
+	return r;
+}
+
+int linux_boot_finish(struct guest_mem *m, const struct linux_boot_args *a,
+		      const struct linux_image *img, struct boot_entry *e)
+{
+	int r = cmdline_write(m, &img->kernel, a->cmdline);
+
 	if (!r)
-		r = cmdline_write(m, &k, a->cmdline);
-	if (!r)
-		r = zeropage_write(m, &k, &rd, a->acpi_rsdp);
+		r = zeropage_write(m, &img->kernel, &img->initrd, a->acpi_rsdp);
 	if (!r)
 		r = gdt_write(m);
 	if (!r)
@@ -265,7 +270,7 @@ int linux_boot_setup(struct guest_mem *m, const struct linux_boot_args *a, struc
 		r = write_mptable(m, a->ncpus);
 	if (r)
 		return r;
-	e->rip = k.entry;
+	e->rip = img->kernel.entry;
 	e->rsi = ZERO_PAGE_ADDR;
 	return 0;
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "boot/kernel_image.h"
+#include "boot/x86/zeropage.h"
 #include "src/guest_mem.h"
 
 struct linux_boot_args {
@@ -31,7 +32,22 @@ int initrd_place(uint64_t size, uint64_t ram_end, const struct kernel_image *k, 
  * none; other errors (no such file, not a kernel) are reported. */
 int linux_kernel_release(const char *path, char release[KVER_MAX]) __attribute__((warn_unused_result));
 
-int linux_boot_setup(struct guest_mem *m, const struct linux_boot_args *a, struct boot_entry *e)
+/* What linux_boot_load() put into guest memory. */
+struct linux_image {
+	struct kernel_image kernel;
+	struct ramdisk initrd;      /* size 0: none */
+};
+
+/* The slow part of a boot, which needs nothing of the VM's but its
+ * memory: the kernel (a->kernel_path) and the initrd (a->initrd_path, or
+ * the one a->initrd_source writes) into guest memory. Errors reported. */
+int linux_boot_load(struct guest_mem *m, const struct linux_boot_args *a, struct linux_image *img)
+	__attribute__((warn_unused_result));
+
+/* The rest, once the command line is known: the command line, the zero
+ * page, the GDT, the page tables and the MP table; where to enter. */
+int linux_boot_finish(struct guest_mem *m, const struct linux_boot_args *a,
+		      const struct linux_image *img, struct boot_entry *e)
 	__attribute__((warn_unused_result));
 
 #endif

@@ -182,13 +182,33 @@ static int set_boot_cpu(struct vcpu *v, const struct boot_entry *e)
 	return r ? r : kvm_ioctl(v->fd, KVM_SET_REGS, &regs);
 }
 
-int arch_boot(struct vm *vm, const struct boot_request *req)
+struct arch_image {
+	struct linux_image image;
+};
+
+int arch_load_image(struct guest_mem *m, const struct boot_request *req, struct arch_image **img)
 {
-	char *cmdline = pc_virtio_cmdline(vm->arch, req->cmdline);
 	const struct linux_boot_args args = {
 		.kernel_path = req->kernel_path,
 		.initrd_path = req->initrd_path,
 		.initrd_source = req->initrd_source,
+	};
+
+	*img = calloc(1, sizeof(**img));
+	if (!*img)
+		return -ENOMEM;
+	return linux_boot_load(m, &args, &(*img)->image);
+}
+
+void arch_image_free(struct arch_image *img)
+{
+	free(img);
+}
+
+int arch_boot(struct vm *vm, const struct boot_request *req, const struct arch_image *img)
+{
+	char *cmdline = pc_virtio_cmdline(vm->arch, req->cmdline);
+	const struct linux_boot_args args = {
 		.cmdline = cmdline,
 		.ncpus = vm->ncpus,
 		.acpi_rsdp = ACPI_TABLES_ADDR,
@@ -201,7 +221,7 @@ int arch_boot(struct vm *vm, const struct boot_request *req)
 		mr_info("acpi=off: the virtio devices go on the command line: %s", cmdline);
 	int r = pc_write_acpi(vm, vm->arch);
 	if (!r)
-		r = linux_boot_setup(&vm->mem, &args, &e);
+		r = linux_boot_finish(&vm->mem, &args, &img->image, &e);
 	free(cmdline);
 	return r ? r : set_boot_cpu(&vm->vcpus[0], &e);
 }
