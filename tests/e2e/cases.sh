@@ -26,6 +26,14 @@
 # overrides CASE_LIMIT. MICRORUN_E2E_FROM=N (set by run.sh when it goes on
 # in a fresh outer VM after one hung) starts at case N: the earlier cases
 # have reported already, so they are neither run nor reported again.
+# MICRORUN_E2E_OUTER=1 (set by run.sh in its outer VM): a case that fails
+# after a microrun run of it ended with status 122, a guest reset no case
+# expects, runs once more, and fails only if it fails again. There Debian's kernel has been seen to
+# triple-fault at random (twice in one CI run of 44 cases on 2026-12-02,
+# then not in 44 cases and 44 boots run afterwards), each time just
+# after it patched its own code (the x2apic switch, a module load), as the
+# outer kernel does when the outer VM wedges (see run.sh): QEMU's TCG
+# seems to keep running the old instruction.
 set -u -o pipefail
 
 CASE_LIMIT=${MICRORUN_E2E_CASE_LIMIT:-180} # microrun's --timeout for one boot
@@ -151,6 +159,7 @@ bounded() {
 	wait "$BG"
 	st=$?
 	BG=
+	[[ $st != 122 ]] || guest_reset=1
 }
 
 # The guest's console output without \r and without the kernel's
@@ -947,10 +956,16 @@ run_case() {
 	mkdir -p "$D"
 	: >"$D/out"
 	: >"$D/err"
-	why=() st=
+	why=() st= guest_reset=
 	read -r -a cmd <<<"${CMD[i]}"
 	t0=$(now_us)
 	"${cmd[@]}"
+	if ((${#why[@]})) && [[ ($guest_reset || $st == 122) && -n ${MICRORUN_E2E_OUTER-} ]]; then
+		printf '# case %d: a guest reset (status 122), as emulation glitches do here: once more\n' "$n"
+		rm -rf "$D" && mkdir -p "$D" && : >"$D/out" && : >"$D/err"
+		why=() st= guest_reset=
+		"${cmd[@]}"
+	fi
 	t0=$((($(now_us) - t0) / 100000)) # tenths of a second
 	TIMES+=("$n:$((t0 / 10)).$((t0 % 10))s")
 	if ((${#why[@]} == 0)); then

@@ -258,7 +258,7 @@ write_job() {
 	for var in MICRORUN_E2E_CASE_LIMIT MICRORUN_E2E_ONLY; do
 		[[ -z ${!var-} ]] || printf 'export %s=%q\n' "$var" "${!var}"
 	done
-	printf 'export MICRORUN_E2E_FROM=%d\n' "$1"
+	printf 'export MICRORUN_E2E_FROM=%d MICRORUN_E2E_OUTER=1\n' "$1"
 	printf 'exec %q' "$here/cases.sh"
 	printf ' %q' "${CASES_ARGS[@]}"
 	printf '\n'
