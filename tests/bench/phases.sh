@@ -74,13 +74,14 @@ qemu_true() {
 }
 
 phases_inner() {
-	local microrun=$1 base k n qemu bz qinitrd itmp cmd
+	local microrun=$1 k n qemu bz qinitrd itmp cmd
+	# PHASES_TMP global: the EXIT trap runs after this function has returned.
 	LINETIME=$2 BOUND=()
 	declare -A kbz=([debian]=$3 [microrun.config]=$5 [acpi-off]=$5)
 	declare -A kinitrd=([debian]=$4 [microrun.config]=$6 [acpi-off]=$6)
-	base=$(mktemp -d) || exit 1
-	trap 'for f in "${BOUND[@]}"; do umount "$f"; done; rm -rf "$base"' EXIT
-	itmp=$base
+	PHASES_TMP=$(mktemp -d) || exit 1
+	trap 'for f in "${BOUND[@]}"; do umount "$f"; done; rm -rf "$PHASES_TMP"' EXIT
+	itmp=$PHASES_TMP
 	echo "note the VMMs ran on $(nproc) CPUs, kernel $(uname -r)"
 	qemu=$(command -v qemu-system-x86_64)
 	# shellcheck disable=SC2046 # paths without blanks, one a line
@@ -89,7 +90,7 @@ phases_inner() {
 		$(module_files "$3" "$4")
 	for ((n = 0; n <= RUNS; n++)); do
 		for k in "${KERNELS[@]}"; do
-			bz=${kbz[$k]} qinitrd=${kinitrd[$k]} itmp=$base/$k
+			bz=${kbz[$k]} qinitrd=${kinitrd[$k]} itmp=$PHASES_TMP/$k
 			mkdir -p "$itmp"
 			local qm=("$qemu" -M "$QEMU_MACHINE" -enable-kvm -cpu host -m "$MEM" -smp 1
 				-nodefaults -no-user-config -no-reboot -kernel "$bz")
