@@ -225,13 +225,14 @@ inner() {
 			echo "note $vmm, $work: ${cmd[*]}"
 		done
 	done
-	for ((n = 0; n <= RUNS; n++)); do
+	for n in $(rounds); do
 		for work in "${WORKS[@]}"; do
 			for vmm in microrun qemu; do
 				command_for "$vmm" "$work" "$n"
 				boot "$vmm" "$work" "$n" "${cmd[@]}"
 			done
 		done
+		echo "round $n done"
 	done
 	for f in microrun qemu; do
 		echo "note $f: the kernel's $(grep -m 1 -o 'Command line: .*' "$itmp/$f-panic-0.out" | tr -d '\r')"
@@ -350,28 +351,71 @@ cleanup() {
 	[[ -z $tmp || -n ${MICRORUN_TEST_KEEP-} ]] || rm -rf "$tmp"
 }
 
+# The rounds an outer VM runs: the uncounted warm-up 0, then BENCH_FROM
+# (default 1) to RUNS; after each, the inner part prints "round N done".
+rounds() {
+	echo 0
+	seq "${BENCH_FROM:-1}" "$RUNS"
+}
+
 # run_nested BOOTS INNER...: the inner part, the command INNER (the
 # script's --inner and its files), in the outer VM, its figures into
-# $tmp/results; BOOTS boots a round bound its time.
+# $tmp/results; BOOTS boots a round bound its time. The outer VM wedges
+# now and then (see tests/e2e/run.sh): when its heartbeat stops, what the
+# rounds it completed reported is kept, and a fresh outer VM goes on from
+# the next round, after a warm-up round of its own (at most
+# OUTER_RESTARTS times).
 run_nested() {
-	local boots=$1 path st limit start=$SECONDS
+	local boots=$1 path from=1 restarts=0 last n
 	shift
-	limit=$(((RUNS + 2) * boots * (LIMIT + 5) + 180))
 	for path in "$@" "$here" "$MRK_BZIMAGE" "$tmp"; do
 		[[ $path == --inner ]] || ! hidden_in_outer_vm "$path" ||
 			{ echo "# $path is where the outer VM has its own /proc, /sys, /dev or /run: no figures"; return; }
 	done
+	: >"$tmp/all-results"
+	while outer_round "$from" "$boots" "$@"; do
+		last=$(grep -n '^round [0-9]* done$' "$tmp/results" | tail -n 1)
+		if [[ -z $OUTER_WEDGED ]] || grep -q '^e2e-outer: done' "$tmp/results"; then
+			cat "$tmp/results" >>"$tmp/all-results"
+			break
+		fi
+		n=0
+		if [[ -n $last ]]; then
+			head -n "${last%%:*}" "$tmp/results" >>"$tmp/all-results"
+			n=${last##*round } n=${n% done}
+		fi
+		((n < from)) || from=$((n + 1))
+		if ((from > RUNS)); then
+			echo "# every round was done; what came after them is missing"
+			break
+		fi
+		((++restarts <= OUTER_RESTARTS)) || { echo "# the outer VM hung $restarts times: given up"; break; }
+		echo "# going on from round $from in a fresh outer VM ($restarts of at most $OUTER_RESTARTS)"
+	done
+	mv "$tmp/all-results" "$tmp/results"
+}
+
+OUTER_RESTARTS=3
+
+# outer_round FROM BOOTS INNER...: one outer VM running the rounds from
+# FROM on; OUTER_WEDGED set if its heartbeat stopped. Returns 1 if it could
+# not be started.
+outer_round() {
+	local from=$1 boots=$2 st limit start=$SECONDS
+	shift 2
+	limit=$(((RUNS + 2) * boots * (LIMIT + 5) + 180))
 	{
-		printf 'export BENCH_RUNS=%q BENCH_E2E_LIMIT=%q BENCH_E2E_NESTED=1\nexec' "$RUNS" "$LIMIT"
+		printf 'export BENCH_RUNS=%q BENCH_E2E_LIMIT=%q BENCH_E2E_NESTED=1 BENCH_FROM=%d\nexec' \
+			"$RUNS" "$LIMIT" "$from"
 		printf ' %q' "$@"
 		printf '\n'
 	} | outer_initrd "$MRK_VERSION" "${MRK_BZIMAGE%/boot/*}" "$tmp/initrd" ||
-		{ echo "# could not build the outer VM's initramfs: no figures"; return; }
+		{ echo "# could not build the outer VM's initramfs: no figures"; return 1; }
 	echo "# outer VM: QEMU-TCG -cpu qemu64,+svm,+npt, $OUTER_CPUS vCPUs, $OUTER_MEM; at most $limit s" >&2
 	outer_start "$MRK_BZIMAGE" "$tmp/initrd" "$tmp" "$limit"
 	follow_outer $((LIMIT + 120))
-	# The job has ended, or the outer VM went silent: its power-off has
-	# been seen to hang, and so has the outer VM itself.
+	# The job has ended, or the outer VM went silent or hung: its power-off
+	# has been seen to hang, and so has the outer VM itself.
 	kill -TERM "$OUTER_PID"
 	wait "$OUTER_PID"
 	st=$?
@@ -381,15 +425,31 @@ run_nested() {
 		{ echo "# the outer VM did not finish the job; its console ends:"; tail -n 5 "$tmp/console" | sed 's/^/#   | /'; }
 }
 
-# Progress on stderr, one line a boot, until the job's end marker, or
-# until nothing came for $1 seconds (a boot reports within LIMIT).
+# Progress on stderr, one line a boot, until the job's end marker, until
+# nothing came for $1 seconds (a boot reports within LIMIT), or until the
+# outer VM's heartbeat stopped (OUTER_WEDGED=1). Reads a second at a time,
+# keeping what a timed-out read got for the next.
 follow_outer() {
-	local fd line vmm work n mark st
+	local fd line part='' vmm work n mark st quiet=0
+	OUTER_WEDGED='' BEAT_SIZE=0 BEAT_AT=$SECONDS
 	exec {fd}< <(exec tail -n +1 -f --pid="$OUTER_PID" "$tmp/results")
 	while :; do
-		IFS= read -r -t "$1" -u "$fd" line
+		IFS= read -r -t 1 -u "$fd" line
 		st=$?
+		if ((st > 128)); then
+			part+=$line
+			[[ -z $line ]] || quiet=0
+			if heartbeat_stopped "$tmp/heartbeat"; then
+				OUTER_WEDGED=1
+				echo "# no heartbeat from the outer VM for $HEARTBEAT_LIMIT s: it hung"
+				break
+			fi
+			((++quiet < $1)) && continue
+			echo "# nothing from the outer VM for $1 s: stopped it"
+			break
+		fi
 		((st == 0)) || break
+		line=$part$line part='' quiet=0
 		case $line in
 		'e2e-outer: '*) break ;;
 		'run '*)
@@ -398,7 +458,6 @@ follow_outer() {
 			;;
 		esac
 	done
-	((st <= 128)) || echo "# nothing from the outer VM for $1 s: stopped it"
 	exec {fd}<&-
 }
 

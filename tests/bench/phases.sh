@@ -88,7 +88,7 @@ phases_inner() {
 	[[ -z ${BENCH_E2E_NESTED-} ]] || ram_copies "$microrun" "$qemu" "$3" "$5" "$4" "$6" \
 		/usr/share/qemu/bios-microvm.bin $(libraries "$microrun") $(libraries "$qemu") \
 		$(module_files "$3" "$4")
-	for ((n = 0; n <= RUNS; n++)); do
+	for n in $(rounds); do
 		for k in "${KERNELS[@]}"; do
 			bz=${kbz[$k]} qinitrd=${kinitrd[$k]} itmp=$PHASES_TMP/$k
 			mkdir -p "$itmp"
@@ -97,6 +97,7 @@ phases_inner() {
 			microrun_true "$k" "$n"
 			[[ $k == acpi-off ]] || qemu_true "$k" "$n"
 		done
+		echo "round $n done"
 	done
 }
 

@@ -956,14 +956,14 @@ run_case() {
 	mkdir -p "$D"
 	: >"$D/out"
 	: >"$D/err"
-	why=() st= guest_reset=
+	why=() st='' guest_reset=''
 	read -r -a cmd <<<"${CMD[i]}"
 	t0=$(now_us)
 	"${cmd[@]}"
 	if ((${#why[@]})) && [[ ($guest_reset || $st == 122) && -n ${MICRORUN_E2E_OUTER-} ]]; then
 		printf '# case %d: a guest reset (status 122), as emulation glitches do here: once more\n' "$n"
 		rm -rf "$D" && mkdir -p "$D" && : >"$D/out" && : >"$D/err"
-		why=() st= guest_reset=
+		why=() st='' guest_reset=''
 		"${cmd[@]}"
 	fi
 	t0=$((($(now_us) - t0) / 100000)) # tenths of a second

@@ -250,6 +250,24 @@ qemu_escape() {
 	printf '%s\n' "${1//,/,,}"
 }
 
+# Seconds without a beat on DIR/heartbeat that make the outer VM hung (it
+# beats every 5 s; see outer-init).
+HEARTBEAT_LIMIT=60
+BEAT_SIZE=0 BEAT_AT=0
+
+# heartbeat_stopped FILE: whether FILE, the outer VM's heartbeat port, has
+# had beats and then none for HEARTBEAT_LIMIT s (state in BEAT_SIZE and
+# BEAT_AT, which a new outer VM's watcher resets to 0 and $SECONDS).
+heartbeat_stopped() {
+	local size
+	size=$(stat -c %s "$1" 2>/dev/null) || return 1
+	if ((size != BEAT_SIZE)); then
+		BEAT_SIZE=$size BEAT_AT=$SECONDS
+		return 1
+	fi
+	((size > 0 && SECONDS - BEAT_AT >= HEARTBEAT_LIMIT))
+}
+
 # outer_start KERNEL INITRD DIR LIMIT: boots the outer VM in the background,
 # ended by timeout(1) after LIMIT seconds (SIGKILL 10 s later if need be).
 # Sets OUTER_PID (timeout's pid). Writes DIR/console (ttyS0: the outer

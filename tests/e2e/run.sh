@@ -49,9 +49,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 OUTER_MARGIN=120
 # Lines of the outer VM's console shown when cases did not report.
 CONSOLE_LINES=30
-# Seconds without a beat that make the outer VM hung (it beats every 5 s),
-# and how many fresh outer VMs one run may go on in.
-HEARTBEAT_LIMIT=60
+# How many fresh outer VMs one run may go on in (HEARTBEAT_LIMIT: outer.sh).
 OUTER_RESTARTS=5
 
 npass=0 nfail=0 nskip=0 STALLED='' BEAT_SIZE=0 BEAT_AT=0
@@ -191,18 +189,6 @@ relay() {
 		[[ -z $part$line ]] || relay_line "$part$line"
 		return
 	done
-}
-
-# heartbeat_stopped FILE: whether FILE, the outer VM's heartbeat port, has
-# had beats and then none for HEARTBEAT_LIMIT s.
-heartbeat_stopped() {
-	local size
-	size=$(stat -c %s "$1" 2>/dev/null) || return 1
-	if ((size != BEAT_SIZE)); then
-		BEAT_SIZE=$size BEAT_AT=$SECONDS
-		return 1
-	fi
-	((size > 0 && SECONDS - BEAT_AT >= HEARTBEAT_LIMIT))
 }
 
 # The number of the first case that should have reported and has not.
