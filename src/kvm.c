@@ -65,7 +65,7 @@ static int check_api(int fd)
 	return 0;
 }
 
-int kvm_open_vm(struct kvm *k, const struct kvm_cap_need *caps, size_t ncaps)
+int kvm_open(struct kvm *k, const struct kvm_cap_need *caps, size_t ncaps)
 {
 	int r;
 
@@ -79,6 +79,11 @@ int kvm_open_vm(struct kvm *k, const struct kvm_cap_need *caps, size_t ncaps)
 	if (r < 0)
 		return r;
 	k->run_size = (size_t)r;
+	return 0;
+}
+
+int kvm_create_vm(struct kvm *k)
+{
 	k->vm_fd = kvm_ioctl(k->dev_fd, KVM_CREATE_VM, 0);
 	return k->vm_fd < 0 ? k->vm_fd : 0;
 }

@@ -19,10 +19,12 @@ struct kvm_cap_need {
 };
 #define KVM_CAP_NEED(c) { c, #c }
 
-/* Opens /dev/kvm, checks the API version and `caps`, creates the VM. Prints
- * what went wrong and how to fix it. */
-int kvm_open_vm(struct kvm *k, const struct kvm_cap_need *caps, size_t ncaps)
+/* Opens /dev/kvm, checks the API version and `caps`. Prints what went
+ * wrong and how to fix it. */
+int kvm_open(struct kvm *k, const struct kvm_cap_need *caps, size_t ncaps)
 	__attribute__((warn_unused_result));
+/* KVM_CREATE_VM on the device kvm_open() opened. */
+int kvm_create_vm(struct kvm *k) __attribute__((warn_unused_result));
 void kvm_close(struct kvm *k);
 
 /* One memory slot per RAM range. */
