@@ -375,7 +375,7 @@ run_nested() {
 	: >"$tmp/all-results"
 	while outer_round "$from" "$boots" "$@"; do
 		last=$(grep -n '^round [0-9]* done$' "$tmp/results" | tail -n 1)
-		if [[ -z $OUTER_WEDGED ]] || grep -q '^e2e-outer: done' "$tmp/results"; then
+		if [[ $STALLED != wedged ]] || grep -q '^e2e-outer: done' "$tmp/results"; then
 			cat "$tmp/results" >>"$tmp/all-results"
 			break
 		fi
@@ -398,10 +398,10 @@ run_nested() {
 OUTER_RESTARTS=3
 
 # outer_round FROM BOOTS INNER...: one outer VM running the rounds from
-# FROM on; OUTER_WEDGED set if its heartbeat stopped. Returns 1 if it could
-# not be started.
+# FROM on; STALLED set (see outer_follow) if it went silent or hung.
+# Returns 1 if it could not be started.
 outer_round() {
-	local from=$1 boots=$2 st limit start=$SECONDS
+	local from=$1 boots=$2 st limit fd start=$SECONDS
 	shift 2
 	limit=$(((RUNS + 2) * boots * (LIMIT + 5) + 180))
 	{
@@ -413,7 +413,14 @@ outer_round() {
 		{ echo "# could not build the outer VM's initramfs: no figures"; return 1; }
 	echo "# outer VM: QEMU-TCG -cpu qemu64,+svm,+npt, $OUTER_CPUS vCPUs, $OUTER_MEM; at most $limit s" >&2
 	outer_start "$MRK_BZIMAGE" "$tmp/initrd" "$tmp" "$limit"
-	follow_outer $((LIMIT + 120))
+	# A boot reports within LIMIT seconds.
+	exec {fd}< <(exec tail -n +1 -f --pid="$OUTER_PID" "$tmp/results")
+	outer_follow $((LIMIT + 120)) "$tmp/heartbeat" bench_line <&"$fd"
+	exec {fd}<&-
+	case $STALLED in
+	wedged) echo "# no heartbeat from the outer VM for $HEARTBEAT_LIMIT s: it hung" ;;
+	silent) echo "# nothing from the outer VM for $((LIMIT + 120)) s: stopped it" ;;
+	esac
 	# The job has ended, or the outer VM went silent or hung: its power-off
 	# has been seen to hang, and so has the outer VM itself.
 	kill -TERM "$OUTER_PID"
@@ -425,40 +432,17 @@ outer_round() {
 		{ echo "# the outer VM did not finish the job; its console ends:"; tail -n 5 "$tmp/console" | sed 's/^/#   | /'; }
 }
 
-# Progress on stderr, one line a boot, until the job's end marker, until
-# nothing came for $1 seconds (a boot reports within LIMIT), or until the
-# outer VM's heartbeat stopped (OUTER_WEDGED=1). Reads a second at a time,
-# keeping what a timed-out read got for the next.
-follow_outer() {
-	local fd line part='' vmm work n mark st quiet=0
-	OUTER_WEDGED='' BEAT_SIZE=0 BEAT_AT=$SECONDS
-	exec {fd}< <(exec tail -n +1 -f --pid="$OUTER_PID" "$tmp/results")
-	while :; do
-		IFS= read -r -t 1 -u "$fd" line
-		st=$?
-		if ((st > 128)); then
-			part+=$line
-			[[ -z $line ]] || quiet=0
-			if heartbeat_stopped "$tmp/heartbeat"; then
-				OUTER_WEDGED=1
-				echo "# no heartbeat from the outer VM for $HEARTBEAT_LIMIT s: it hung"
-				break
-			fi
-			((++quiet < $1)) && continue
-			echo "# nothing from the outer VM for $1 s: stopped it"
-			break
-		fi
-		((st == 0)) || break
-		line=$part$line part='' quiet=0
-		case $line in
-		'e2e-outer: '*) break ;;
-		'run '*)
-			read -r _ vmm work n _ mark _ <<<"$line"
-			echo "# boot $n under $vmm, $work: done at $mark s" >&2
-			;;
-		esac
-	done
-	exec {fd}<&-
+# bench_line LINE: a line of the job's results, shown on stderr as
+# progress if it ends a boot; returns 1 at the job's end marker.
+bench_line() {
+	local vmm work n mark
+	case $1 in
+	'e2e-outer: '*) return 1 ;;
+	'run '*)
+		read -r _ vmm work n _ mark _ <<<"$1"
+		echo "# boot $n under $vmm, $work: done at $mark s" >&2
+		;;
+	esac
 }
 
 # bench_prepare ARGS...: the outer part's start, for this script and

@@ -16,6 +16,10 @@
 #   outer_start KERNEL INITRD DIR LIMIT
 #                                  starts QEMU in the background (OUTER_PID);
 #                                  results on DIR/results, console DIR/console
+#   outer_follow IDLE HEARTBEAT HANDLER
+#                                  HANDLER for each line of the results until
+#                                  their end, or the VM is silent or hung
+#                                  (STALLED)
 #
 # Each initramfs holds a static busybox, modules taken from the kernel
 # package KROOT (dependencies first), and an init script: outer-init, or
@@ -266,6 +270,44 @@ heartbeat_stopped() {
 		return 1
 	fi
 	((size > 0 && SECONDS - BEAT_AT >= HEARTBEAT_LIMIT))
+}
+
+# outer_follow IDLE HEARTBEAT HANDLER: HANDLER LINE for each line on stdin
+# (a carriage return at its end taken off), up to its end or until HANDLER
+# returns non-zero (STALLED=''), until nothing came for IDLE seconds
+# (STALLED=silent), or until the file HEARTBEAT, if not empty, stopped
+# growing (STALLED=wedged).
+#
+# It reads with a timeout of one second, keeping what a timed-out read got
+# for the next: bash reaps its exited children only between reads, not
+# during a timed one, and a reader's tail --pid ends only once timeout(1)
+# has been reaped.
+# shellcheck disable=SC2034 # STALLED: read by the callers
+outer_follow() {
+	local idle=$1 beat=$2 handler=$3 line part='' rc quiet=0
+	STALLED='' BEAT_SIZE=0 BEAT_AT=$SECONDS
+	while :; do
+		IFS= read -r -t 1 line
+		rc=$?
+		if ((rc > 128)); then
+			[[ -z $line ]] || quiet=0
+			part+=$line
+			if [[ -n $beat ]] && heartbeat_stopped "$beat"; then
+				STALLED=wedged
+				return
+			fi
+			((++quiet < idle)) && continue
+			STALLED=silent
+			return
+		fi
+		quiet=0 line=$part$line part=''
+		if ((rc == 0)); then
+			"$handler" "${line%$'\r'}" || return 0
+			continue
+		fi
+		[[ -z $line ]] || "$handler" "${line%$'\r'}"
+		return 0
+	done
 }
 
 # outer_start KERNEL INITRD DIR LIMIT: boots the outer VM in the background,

@@ -128,17 +128,17 @@ show_tail() {
 # own end lines and the cases' summary are taken (the summary is printed
 # anew at the end, with cases that never reported counted as failed).
 relay_line() {
-	local line=${1%$'\r'} n
+	local line=$1 n
 	case $line in
 	'e2e-outer: done status='*)
 		OUTER_STATUS=${line#*=}
-		return
+		return 0
 		;;
 	'e2e-outer: failed: '*)
 		OUTER_FAILED=${line#e2e-outer: failed: }
-		return
+		return 0
 		;;
-	[0-9]*' passed, '*' failed, '*' skipped') return ;;
+	[0-9]*' passed, '*' failed, '*' skipped') return 0 ;;
 	'not ok '[0-9]*)
 		n=${line#not ok }
 		reported[${n%% *}]=1
@@ -155,42 +155,6 @@ relay_line() {
 		;;
 	esac
 	printf '%s\n' "$line"
-}
-
-# relay IDLE [HEARTBEAT]: relay_line for each line on stdin, up to its end,
-# or until nothing came for IDLE seconds (then STALLED=silent), or until the
-# file HEARTBEAT stopped growing (then STALLED=wedged).
-#
-# It reads with a timeout of one second, keeping what a timed-out read got
-# for the next: bash reaps its exited children only between reads, not
-# during a timed one, and tail --pid (run_nested) ends only once timeout(1)
-# has been reaped.
-relay() {
-	local idle=$1 beat=${2-} line part='' rc quiet=0
-	STALLED='' BEAT_SIZE=0 BEAT_AT=$SECONDS
-	while :; do
-		IFS= read -r -t 1 line
-		rc=$?
-		if ((rc > 128)); then
-			[[ -z $line ]] || quiet=0
-			part+=$line
-			if [[ -n $beat ]] && heartbeat_stopped "$beat"; then
-				STALLED=wedged
-				return
-			fi
-			((++quiet < idle)) && continue
-			STALLED=silent
-			return
-		fi
-		quiet=0
-		if ((rc == 0)); then
-			relay_line "$part$line"
-			part=''
-			continue
-		fi
-		[[ -z $part$line ]] || relay_line "$part$line"
-		return
-	done
 }
 
 # The number of the first case that should have reported and has not.
@@ -219,7 +183,7 @@ run_direct() {
 	# (a signal to cases.sh alone waits for its foreground command).
 	exec {CASES_FD}< <(exec setsid "$here/cases.sh" "${CASES_ARGS[@]}" 2>&1)
 	CASES_PID=$!
-	relay "$idle" <&"$CASES_FD"
+	outer_follow "$idle" "" relay_line <&"$CASES_FD"
 	if [[ -n $STALLED ]]; then
 		stop_cases
 		fail_unreported "cases.sh reported nothing for $idle s: stopped"
@@ -286,7 +250,7 @@ fail_case() {
 }
 
 # outer_round FROM: the cases from number FROM on, in one outer VM; sets
-# STALLED (see relay; "died" if the outer VM ended by itself before its end
+# STALLED (see outer_follow; "died" if the outer VM ended by itself before its end
 # marker) and OUTER_WHY (why a case that did not report did not). Returns 1
 # if the outer VM could not start.
 outer_round() {
@@ -306,7 +270,7 @@ outer_round() {
 	outer_start "$MRK_BZIMAGE" "$tmp/initrd" "$tmp" "$limit"
 	# tail ends once timeout(1), and with it QEMU, has ended.
 	exec {fd}< <(exec tail -n +1 -f --pid="$OUTER_PID" "$tmp/results")
-	relay "$idle" "$tmp/heartbeat" <&"$fd"
+	outer_follow "$idle" "$tmp/heartbeat" relay_line <&"$fd"
 	exec {fd}<&-
 	[[ $STALLED == wedged ]] && show_wedged
 	# timeout(1) passes SIGTERM on to QEMU, SIGKILL 10 s later
