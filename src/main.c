@@ -171,6 +171,7 @@ static int start_confined(struct vm *vm, const struct plan *pl, struct superviso
 		r = supervisor_open(sup, cfg->timeout_ms);
 	if (!r && !cfg->no_seccomp)
 		r = sandbox_enter(&needs);
+	timing_mark(TIMING_CONFINED);
 	if (!r)
 		vcpus_go(vm);
 	return r;
@@ -271,7 +272,9 @@ static int boot_and_run(const struct plan *pl, const char *cmdline, struct progr
 	static struct vm vm;
 	int status = MR_EXIT_ERROR;
 
+	timing_mark(TIMING_PREPARED);
 	if (vm_create(&vm, &params) == 0) {
+		timing_mark(TIMING_VM_BUILT);
 		/* Every file the VM needs from it is open: nothing is left to
 		 * clean up should microrun be killed from here on. */
 		profile_scratch_remove();

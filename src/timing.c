@@ -12,6 +12,9 @@ static _Atomic uint64_t exit_ns[TIMING_EXIT_KINDS];
 static _Atomic uint64_t device_ns;
 
 static const char *const mark_names[TIMING_NMARKS] = {
+	[TIMING_PREPARED] = "prepared",
+	[TIMING_VM_BUILT] = "vm-built",
+	[TIMING_CONFINED] = "confined",
 	[TIMING_FIRST_RUN] = "first-run",
 	[TIMING_FIRST_EXIT] = "first-exit",
 	[TIMING_INIT_START] = "init-start",

@@ -13,6 +13,9 @@
 #include "devices/status_port.h"
 
 enum timing_mark {
+	TIMING_PREPARED,        /* options, profiles, modules and initramfs planned */
+	TIMING_VM_BUILT,        /* KVM's VM, devices and vCPUs made, the kernel loaded */
+	TIMING_CONFINED,        /* privileges dropped, threads started, seccomp on */
 	TIMING_FIRST_RUN,       /* first KVM_RUN: set-up done, the kernel's first instruction */
 	TIMING_FIRST_EXIT,      /* the kernel's first access microrun handles */
 	TIMING_INIT_START,      /* = STATUS_PHASE_INIT_START and the next ones, in order */

@@ -48,7 +48,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # (the virtio devices then on the command line, no DSDT), under microrun
 # alone.
 KERNELS=(debian microrun.config acpi-off)
-TIMING_MARKS=(first-run first-exit init-start root-mounted program-start program-exit vm-end exit)
+TIMING_MARKS=(prepared vm-built confined first-run first-exit init-start root-mounted program-start program-exit vm-end exit)
 
 # microrun_true KERNEL N: one boot of `true` under microrun --timing, its
 # "run" and "exits" lines (e2e-compare.sh's boot: the accesses to no

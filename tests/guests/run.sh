@@ -636,7 +636,7 @@ t_status_timing() {
 	need "$G/$1"
 	mr --timing -a 'w=401 w=402 w=402 w=403 w=499 w=404 w=5' -k "$G/$1"
 	status_is 5
-	for name in first-run first-exit init-start root-mounted program-start program-exit \
+	for name in prepared vm-built confined first-run first-exit init-start root-mounted program-start program-exit \
 		vm-end exit; do
 		t=$(sed -n "s/^microrun: timing: $name \([0-9.]*\) ms .*/\1/p" "$D/err")
 		if [ -z "$t" ]; then
