@@ -160,7 +160,7 @@ static int missing_dep(const struct modtree *t, const struct mod_entry *e, const
 }
 
 /* Turns the listed dependencies into entries, once per module. */
-static int add_deps(const struct modtree *t, struct mod_entry *e, char *list, const char *seps)
+static int add_deps(struct modtree *t, struct mod_entry *e, char *list, const char *seps)
 {
 	size_t n = 1;
 	char name[MOD_NAME_MAX];
@@ -192,7 +192,7 @@ static int add_deps(const struct modtree *t, struct mod_entry *e, char *list, co
 	return 0;
 }
 
-static int load_deps(const struct modtree *t, struct mod_entry *e)
+static int load_deps(struct modtree *t, struct mod_entry *e)
 {
 	char *owned = NULL;
 	int r;
@@ -280,8 +280,8 @@ int modtree_resolve(struct modtree *t, const char *const *wanted, size_t n, stru
 	int r = w.path ? 0 : -ENOMEM;
 
 	*out = (struct mod_list){ 0 };
-	for (size_t i = 0; i < t->nmods; i++)
-		t->mods[i].mark = UNSEEN;
+	for (size_t i = 0; i < t->nentries; i++)
+		t->entries[i]->mark = UNSEEN;
 	for (size_t i = 0; i < n && !r; i++) {
 		size_t len = strlen(wanted[i]);
 		if (len == 0 || len >= MOD_NAME_MAX) {

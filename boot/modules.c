@@ -72,24 +72,45 @@ static bool is_tree(const char *dir)
 	return exists(dir, "modules.dep") || exists(dir, "modules.order");
 }
 
-int mod_name_of(const char *path, char name[MOD_NAME_MAX])
+/* Where in `path` its module name is (*base, n characters, '-' still to
+ * become '_'). */
+static int name_span(const char *path, const char **base, size_t *n)
 {
-	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-	const char *ko = strstr(base, ".ko");
-	size_t n = strlen(base);
+	const char *slash = strrchr(path, '/');
+	const char *b = slash ? slash + 1 : path;
+	const char *ko = strstr(b, ".ko");
+	size_t len = strlen(b);
 
 	/* name.ko, name.ko.xz (.zst, .gz); a build tree's modules.order says
 	 * name.o since Linux 6.2. */
 	if (ko && (ko[3] == 0 || ko[3] == '.'))
-		n = (size_t)(ko - base);
-	else if (n > 2 && strcmp(base + n - 2, ".o") == 0)
-		n -= 2;
+		len = (size_t)(ko - b);
+	else if (len > 2 && strcmp(b + len - 2, ".o") == 0)
+		len -= 2;
 	else
 		return -EINVAL;
-	if (n == 0 || n >= MOD_NAME_MAX)
+	if (len == 0 || len >= MOD_NAME_MAX)
 		return -EINVAL;
+	*base = b;
+	*n = len;
+	return 0;
+}
+
+static char name_char(char c)
+{
+	return c == '-' ? '_' : c;
+}
+
+int mod_name_of(const char *path, char name[MOD_NAME_MAX])
+{
+	const char *base;
+	size_t n;
+	int r = name_span(path, &base, &n);
+
+	if (r)
+		return r;
 	for (size_t i = 0; i < n; i++)
-		name[i] = base[i] == '-' ? '_' : base[i];
+		name[i] = name_char(base[i]);
 	name[n] = 0;
 	return 0;
 }
@@ -101,47 +122,72 @@ static int by_string(const void *a, const void *b)
 
 /* FNV-1a: the index is a hash table of the names, as a tree lists some
  * 4000 modules and a run looks up a dozen of them (sorting them all took
- * most of a run's set-up for Debian's kernel). */
-static uint32_t name_hash(const char *s)
+ * most of a run's set-up for Debian's kernel). Names are hashed and
+ * compared where their lines have them, '-' as '_': the index copies no
+ * name. */
+static uint32_t name_hash(const char *s, size_t n)
 {
 	uint32_t h = 2166136261u;
 
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 16777619u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)name_char(s[i])) * 16777619u;
 	return h;
 }
 
-/* The slot holding `name`, or the empty slot where it would go. */
-static uint32_t *slot_of(const struct modtree *t, const char *name)
+static bool same_name(const char *a, size_t an, const char *b, size_t bn)
+{
+	if (an != bn)
+		return false;
+	for (size_t i = 0; i < an; i++)
+		if (name_char(a[i]) != name_char(b[i]))
+			return false;
+	return true;
+}
+
+static const char *line_path(const struct modtree *t, uint32_t line)
+{
+	return t->dep_text + line - 1;
+}
+
+/* The slot holding the name (n characters at `name`, of hash h), or the
+ * empty slot where it would go. */
+static struct mod_slot *slot_of(const struct modtree *t, const char *name, size_t n, uint32_t h)
 {
 	size_t mask = t->nslots - 1;
 
-	for (size_t i = name_hash(name) & mask;; i = (i + 1) & mask) {
-		uint32_t *s = &t->slots[i];
-		if (*s == 0 || strcmp(t->mods[*s - 1].name, name) == 0)
+	for (size_t i = h & mask;; i = (i + 1) & mask) {
+		struct mod_slot *s = &t->slots[i];
+		const char *listed;
+		size_t len;
+		if (s->line == 0)
+			return s;
+		if (s->hash == h && name_span(line_path(t, s->line), &listed, &len) == 0 &&
+		    same_name(listed, len, name, n))
 			return s;
 	}
 }
 
 /* One line of modules.dep ("path: dep dep ...") or modules.order ("path").
- * The first line naming a module counts. */
-static int add_entry(struct modtree *t, char *line)
+ * The first line naming a module counts. Only its place is kept: the
+ * entries of the dozen modules a run needs are made when looked up. */
+static int add_line(struct modtree *t, char *line)
 {
 	char *colon = t->has_dep ? strchr(line, ':') : NULL;
+	const char *name;
+	size_t n;
 
 	if (t->has_dep && !colon)
 		return -EINVAL;
 	if (colon)
 		*colon = 0;
-	struct mod_entry *e = &t->mods[t->nmods]; /* zeroed by calloc */
-
-	e->path = line;
-	e->deps_text = colon ? colon + 1 : NULL;
-	if (mod_name_of(line, e->name))
+	if (name_span(line, &name, &n))
 		return -EINVAL;
-	uint32_t *s = slot_of(t, e->name);
-	if (*s == 0)
-		*s = (uint32_t)++t->nmods;
+	uint32_t h = name_hash(name, n);
+	struct mod_slot *s = slot_of(t, name, n, h);
+	if (s->line == 0) {
+		*s = (struct mod_slot){ .line = (uint32_t)(line - t->dep_text) + 1, .hash = h };
+		t->nmods++;
+	}
 	return 0;
 }
 
@@ -152,13 +198,12 @@ static int alloc_index(struct modtree *t, const char *text)
 
 	for (const char *p = text; (p = strchr(p, '\n')); p++)
 		lines++;
-	if (lines > UINT32_MAX / 4)
+	if (lines > UINT32_MAX / 4 || strlen(text) >= UINT32_MAX)
 		return -ENOMEM;
 	for (t->nslots = 16; t->nslots < 2 * lines;)
 		t->nslots *= 2;
-	t->mods = calloc(lines, sizeof(*t->mods));
 	t->slots = calloc(t->nslots, sizeof(*t->slots));
-	return t->mods && t->slots ? 0 : -ENOMEM;
+	return t->slots ? 0 : -ENOMEM;
 }
 
 static int index_modules(struct modtree *t, char *text, const char *file)
@@ -173,7 +218,7 @@ static int index_modules(struct modtree *t, char *text, const char *file)
 		if (next)
 			*next++ = 0;
 		lineno++;
-		if (*line && *line != '#' && (r = add_entry(t, line)))
+		if (*line && *line != '#' && (r = add_line(t, line)))
 			mr_err("%s/%s, line %zu: not a module path", t->dir, file, lineno);
 	}
 	return r;
@@ -278,12 +323,13 @@ int modtree_open(struct modtree *t, const char *dir, const char *release)
 
 void modtree_close(struct modtree *t)
 {
-	for (size_t i = 0; i < t->nmods; i++) {
-		if (t->mods[i].path_owned)
-			free(t->mods[i].path);
-		free(t->mods[i].deps);
+	for (size_t i = 0; i < t->nentries; i++) {
+		if (t->entries[i]->path_owned)
+			free(t->entries[i]->path);
+		free(t->entries[i]->deps);
+		free(t->entries[i]);
 	}
-	free(t->mods);
+	free(t->entries);
 	free(t->slots);
 	free(t->builtin);
 	free(t->dep_text);
@@ -291,12 +337,48 @@ void modtree_close(struct modtree *t)
 	memset(t, 0, sizeof(*t));
 }
 
-struct mod_entry *modtree_find(const struct modtree *t, const char *name)
+static bool room_for_entry(struct modtree *t)
+{
+	if (t->nentries < t->entries_cap)
+		return true;
+	size_t cap = t->entries_cap ? 2 * t->entries_cap : 16;
+	struct mod_entry **v = realloc(t->entries, cap * sizeof(*v));
+	if (v) {
+		t->entries = v;
+		t->entries_cap = cap;
+	}
+	return v != NULL;
+}
+
+static struct mod_entry *make_entry(struct modtree *t, const struct mod_slot *s, const char *name)
+{
+	struct mod_entry *e = room_for_entry(t) ? calloc(1, sizeof(*e)) : NULL;
+
+	if (!e) {
+		mr_err("%s: out of memory for module %s", t->dir, name);
+		return NULL;
+	}
+	strcpy(e->name, name);
+	e->line = s->line;
+	e->path = (char *)line_path(t, s->line);
+	if (t->has_dep)
+		e->deps_text = e->path + strlen(e->path) + 1; /* after the colon */
+	t->entries[t->nentries++] = e;
+	return e;
+}
+
+struct mod_entry *modtree_find(struct modtree *t, const char *name)
 {
 	if (!t->nslots)
 		return NULL;
-	uint32_t s = *slot_of(t, name);
-	return s ? &t->mods[s - 1] : NULL;
+	size_t n = strlen(name);
+	const struct mod_slot *s = slot_of(t, name, n, name_hash(name, n));
+	if (!s->line)
+		return NULL;
+	for (size_t i = 0; i < t->nentries; i++)
+		if (t->entries[i]->line == s->line)
+			return t->entries[i];
+	return make_entry(t, s, name);
 }
 
 bool modtree_builtin(const struct modtree *t, const char *name)

@@ -22,14 +22,21 @@
 
 struct mod_entry;
 
+/* A module the index lists: where its line is, and its name's hash. */
+struct mod_slot {
+	uint32_t line;               /* offset + 1 of its line in dep_text; 0: empty */
+	uint32_t hash;
+};
+
 struct modtree {
 	char dir[PATH_MAX];          /* module paths are relative to this */
 	char release[KVER_MAX];
 	bool has_dep;                /* modules.dep; else .modinfo of each module */
-	struct mod_entry *mods;      /* every module, in the order listed */
-	size_t nmods;
-	uint32_t *slots;             /* by name: index + 1 into mods, 0 = empty */
+	size_t nmods;                /* modules listed (the first line of each) */
+	struct mod_slot *slots;      /* by name */
 	size_t nslots;               /* a power of two */
+	struct mod_entry **entries;  /* the modules looked up, made on first use */
+	size_t nentries, entries_cap;
 	char **builtin;              /* names of built-in modules, sorted */
 	size_t nbuiltin;
 	char *dep_text, *builtin_text; /* file contents the entries point into */

@@ -7,6 +7,7 @@
 
 struct mod_entry {
 	char name[MOD_NAME_MAX];
+	uint32_t line;              /* its index line, as struct mod_slot's */
 	char *path;                 /* relative to the tree, as the index lists it
 				     * (.ko[.xz|.zst|.gz], a build tree's .o) until
 				     * resolved to the file there is */
@@ -18,7 +19,9 @@ struct mod_entry {
 	unsigned char mark;         /* during modtree_resolve */
 };
 
-struct mod_entry *modtree_find(const struct modtree *t, const char *name);
+/* The entry of `name`, made on first use; NULL if the tree lists no such
+ * module (or, said on stderr, there was no memory for it). */
+struct mod_entry *modtree_find(struct modtree *t, const char *name);
 bool modtree_builtin(const struct modtree *t, const char *name);
 
 #endif

@@ -272,21 +272,25 @@ START_TEST(test_build_tree_modinfo)
 END_TEST
 
 /* A tree naming a module twice (as a build tree with a stale object
- * might): the first line counts, and every module of a large tree is found
- * (the index is a hash table). */
+ * might, or with '-' for '_'): the first line counts, and every module of
+ * a large tree is found (the index is a hash table). */
 START_TEST(test_index_first_wins)
 {
 	char dep[64 * 1024];
-	size_t len = (size_t)snprintf(dep, sizeof(dep), "kernel/a.ko:\nkernel/old/a.ko: kernel/b.ko\n");
+	size_t len = (size_t)snprintf(dep, sizeof(dep), "kernel/a.ko:\nkernel/old/a.ko: kernel/b.ko\n"
+				      "kernel/x-y.ko:\nkernel/old/x_y.ko: kernel/b.ko\n");
 
 	for (int i = 0; i < 2000; i++)
 		len += (size_t)snprintf(dep + len, sizeof(dep) - len, "kernel/m%d.ko:\n", i);
 	put("lib/modules/6.9/modules.dep", dep);
 	ck_assert_int_eq(modtree_open(&tree, tmp, "6.9"), 0);
-	ck_assert_uint_eq(tree.nmods, 2001);
-	ck_assert_int_eq(RESOLVE("a", "m0", "m1999", "m1000"), 0);
-	ck_assert_str_eq(names(&list), "a m0 m1999 m1000");
+	ck_assert_uint_eq(tree.nmods, 2002);
+	ck_assert_int_eq(RESOLVE("a", "m0", "m1999", "m1000", "x_y"), 0);
+	ck_assert_str_eq(names(&list), "a m0 m1999 m1000 x_y");
 	ck_assert_str_eq(list.v[0].path, "kernel/a.ko");
+	ck_assert_str_eq(list.v[4].path, "kernel/x-y.ko");
+	ck_assert_int_eq(RESOLVE("x-y", "a"), 0);
+	ck_assert_str_eq(names(&list), "x_y a");
 	test_capture_stderr();
 	ck_assert_int_eq(RESOLVE("m2000"), -ENOENT);
 	test_captured_stderr();
