@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -404,11 +405,10 @@ static enum cli_outcome report_bad_option(char **argv, int opt)
 
 static void set_defaults(struct mr_config *cfg)
 {
-	*cfg = (struct mr_config){
-		.append = "",
-		.mem_bytes = MR_DEFAULT_MEM,
-		.ncpus = MR_DEFAULT_CPUS,
-	};
+	memset(cfg, 0, offsetof(struct mr_config, disks));
+	cfg->append = "";
+	cfg->mem_bytes = MR_DEFAULT_MEM;
+	cfg->ncpus = MR_DEFAULT_CPUS;
 }
 
 /* Options that make sense only once, typed by the user. */

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -113,7 +114,7 @@ int vm_create(struct vm *vm, const struct vm_params *p)
 	pthread_t loader;
 	int r;
 
-	memset(vm, 0, sizeof(*vm));
+	memset(vm, 0, offsetof(struct vm, console));
 	vm->end_fd = vm->input_room_fd = vm->vcpu_go_fd = vm->kvm.dev_fd = vm->kvm.vm_fd = -1;
 	if ((r = create_events(vm)) ||
 	    (r = kvm_open(&vm->kvm, arch_kvm_caps, arch_kvm_ncaps)) ||

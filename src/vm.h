@@ -43,9 +43,6 @@ struct vm {
 	struct arch_vm *arch;
 	struct guest_mem mem;
 	struct bus pio, mmio;
-	struct console console;   /* the kernel's: the UART's, hvc0's */
-	/* A program's stdout and stderr, on console ports of their own. */
-	struct console streams[VM_STREAMS];
 	struct vcpu *vcpus;
 	unsigned ncpus;
 	atomic_int end;
@@ -53,6 +50,11 @@ struct vm {
 	int input_room_fd;    /* eventfd: the console can take input again */
 	int vcpu_go_fd;       /* eventfd (semaphore): one count lets one vCPU start */
 	struct status_report status; /* valid when `end` is VM_END_STATUS */
+	/* Last: vm_create() zeroes what comes before, console_init() these
+	 * (not their buffers, 70 KB each). */
+	struct console console;   /* the kernel's: the UART's, hvc0's */
+	/* A program's stdout and stderr, on console ports of their own. */
+	struct console streams[VM_STREAMS];
 };
 
 struct mr_disk;
