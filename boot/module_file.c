@@ -130,6 +130,12 @@ int modfile_open(struct mod_file *f, const char *path)
 	return r;
 }
 
+void modfile_move(struct mod_file *to, struct mod_file *from)
+{
+	*to = *from;
+	*from = (struct mod_file){ .fd = -1 };
+}
+
 void modfile_close(struct mod_file *f)
 {
 	if (f->map)

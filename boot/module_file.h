@@ -30,6 +30,8 @@ struct mod_file {
  * -ENOTSUP for a stream that does not record its size. */
 int modfile_open(struct mod_file *f, const char *path) __attribute__((warn_unused_result));
 void modfile_close(struct mod_file *f);
+/* *to becomes the open file *from was, and *from closed without a close. */
+void modfile_move(struct mod_file *to, struct mod_file *from);
 
 /* Writes the module's f->size bytes to dst (decompressing if need be);
  * -EIO if the stream is corrupt or not of the size it claimed. */

@@ -327,6 +327,7 @@ void modtree_close(struct modtree *t)
 		if (t->entries[i]->path_owned)
 			free(t->entries[i]->path);
 		free(t->entries[i]->deps);
+		modfile_close(&t->entries[i]->file);
 		free(t->entries[i]);
 	}
 	free(t->entries);
@@ -359,6 +360,7 @@ static struct mod_entry *make_entry(struct modtree *t, const struct mod_slot *s,
 		return NULL;
 	}
 	strcpy(e->name, name);
+	e->file.fd = -1;
 	e->line = s->line;
 	e->path = (char *)line_path(t, s->line);
 	if (t->has_dep)

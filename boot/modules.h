@@ -21,6 +21,7 @@
 #define MOD_NAME_MAX 56
 
 struct mod_entry;
+struct mod_file;
 
 /* A module the index lists: where its line is, and its name's hash. */
 struct mod_slot {
@@ -45,6 +46,9 @@ struct modtree {
 struct mod_load {
 	char name[MOD_NAME_MAX];     /* "9pnet_virtio" */
 	const char *path;            /* "kernel/net/9p/9pnet_virtio.ko", in the tree */
+	struct mod_file *file;       /* the file, open, if resolving read it (a tree
+				     * without modules.dep): the caller may take
+				     * it with modfile_move(); else NULL */
 };
 
 struct mod_list {

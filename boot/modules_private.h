@@ -3,6 +3,7 @@
 #ifndef MR_MODULES_PRIVATE_H
 #define MR_MODULES_PRIVATE_H
 
+#include "boot/module_file.h"
 #include "boot/modules.h"
 
 struct mod_entry {
@@ -16,6 +17,8 @@ struct mod_entry {
 	struct mod_entry **deps;    /* direct or all dependencies, as listed */
 	size_t ndeps;
 	bool deps_loaded;
+	struct mod_file file;       /* opened for its .modinfo (no modules.dep);
+				     * handed on in struct mod_load */
 	unsigned char mark;         /* during modtree_resolve */
 };
 

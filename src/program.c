@@ -73,7 +73,11 @@ static int open_module(struct program *p, const struct modtree *t, const struct 
 	}
 	if (snprintf(path, sizeof(path), "%s/%s", t->dir, m->path) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
-	int r = modfile_open(&p->files[i], path);
+	int r = 0;
+	if (m->file)
+		modfile_move(&p->files[i], m->file);
+	else
+		r = modfile_open(&p->files[i], path);
 	if (!r)
 		r = initramfs_module_path(i, m->name, p->module_paths[i], sizeof(p->module_paths[0]));
 	if (r)

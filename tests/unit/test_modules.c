@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "boot/module_file.h"
 #include "boot/modules.h"
 #include "tests/unit/helpers.h"
 #include "tests/unit/suites.h"
@@ -288,6 +289,7 @@ START_TEST(test_index_first_wins)
 	ck_assert_int_eq(RESOLVE("a", "m0", "m1999", "m1000", "x_y"), 0);
 	ck_assert_str_eq(names(&list), "a m0 m1999 m1000 x_y");
 	ck_assert_str_eq(list.v[0].path, "kernel/a.ko");
+	ck_assert_ptr_null(list.v[0].file); /* modules.dep: no file read */
 	ck_assert_str_eq(list.v[4].path, "kernel/x-y.ko");
 	ck_assert_int_eq(RESOLVE("x-y", "a"), 0);
 	ck_assert_str_eq(names(&list), "x_y a");
@@ -409,6 +411,17 @@ START_TEST(test_debian_package)
 	ck_assert_int_eq(resolve(microrun_set, 6), 0);
 	ck_assert_str_eq(names(&list), MICRORUN_ORDER);
 	ck_assert_str_eq(list.v[6].path, "kernel/net/9p/9pnet_virtio.ko");
+	/* read for its .modinfo, each file is handed on open */
+	for (size_t i = 0; i < list.n; i++) {
+		ck_assert_ptr_nonnull(list.v[i].file);
+		ck_assert_int_ge(list.v[i].file->fd, 0);
+	}
+	struct mod_file taken;
+	modfile_move(&taken, list.v[6].file);
+	ck_assert_int_eq(list.v[6].file->fd, -1);
+	ck_assert_ptr_null(list.v[6].file->map);
+	ck_assert_uint_eq(taken.size, taken.file_size); /* uncompressed */
+	modfile_close(&taken);
 	ck_assert_int_eq(RESOLVE("unix"), 0);
 	ck_assert_uint_eq(list.n, 0);
 }
