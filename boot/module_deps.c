@@ -123,7 +123,6 @@ static int modinfo_depends(const struct modtree *t, struct mod_entry *e, char **
 	size_t len = 0;
 	int r = locate(t, e, path);
 
-	modfile_close(f); /* open from an attempt that failed later */
 	if (!r)
 		r = modfile_open(f, path);
 	if (r)
@@ -214,6 +213,7 @@ static int load_deps(struct modtree *t, struct mod_entry *e)
 		free(e->deps);
 		e->deps = NULL;
 		e->ndeps = 0;
+		modfile_close(&e->file);
 	}
 	e->deps_loaded = r == 0;
 	return r;

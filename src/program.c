@@ -62,22 +62,29 @@ static int add_rw_shares(struct program *p, const struct mr_config *cfg)
 	return 0;
 }
 
+/* The module's file: the one resolving opened, or opened here. */
+static int module_file(struct mod_file *f, const struct modtree *t, const struct mod_load *m)
+{
+	char path[PATH_MAX];
+
+	if (m->file) {
+		modfile_move(f, m->file);
+		return 0;
+	}
+	if (snprintf(path, sizeof(path), "%s/%s", t->dir, m->path) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	return modfile_open(f, path);
+}
+
 static int open_module(struct program *p, const struct modtree *t, const struct mod_load *m)
 {
 	size_t i = p->nmodules;
-	char path[PATH_MAX];
 
 	if (i == PROGRAM_MAX_MODULES) {
 		mr_err("more than %d kernel modules to load", PROGRAM_MAX_MODULES);
 		return -E2BIG;
 	}
-	if (snprintf(path, sizeof(path), "%s/%s", t->dir, m->path) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	int r = 0;
-	if (m->file)
-		modfile_move(&p->files[i], m->file);
-	else
-		r = modfile_open(&p->files[i], path);
+	int r = module_file(&p->files[i], t, m);
 	if (!r)
 		r = initramfs_module_path(i, m->name, p->module_paths[i], sizeof(p->module_paths[0]));
 	if (r)
