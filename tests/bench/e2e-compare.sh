@@ -401,7 +401,7 @@ OUTER_RESTARTS=3
 # FROM on; STALLED set (see outer_follow) if it went silent or hung.
 # Returns 1 if it could not be started.
 outer_round() {
-	local from=$1 boots=$2 st limit fd start=$SECONDS
+	local from=$1 boots=$2 st limit start=$SECONDS
 	shift 2
 	limit=$(((RUNS + 2) * boots * (LIMIT + 5) + 180))
 	{
@@ -414,9 +414,7 @@ outer_round() {
 	echo "# outer VM: QEMU-TCG -cpu qemu64,+svm,+npt, $OUTER_CPUS vCPUs, $OUTER_MEM; at most $limit s" >&2
 	outer_start "$MRK_BZIMAGE" "$tmp/initrd" "$tmp" "$limit"
 	# A boot reports within LIMIT seconds.
-	exec {fd}< <(exec tail -n +1 -f --pid="$OUTER_PID" "$tmp/results")
-	outer_follow $((LIMIT + 120)) "$tmp/heartbeat" bench_line <&"$fd"
-	exec {fd}<&-
+	outer_watch "$tmp" $((LIMIT + 120)) bench_line
 	case $STALLED in
 	wedged) echo "# no heartbeat from the outer VM for $HEARTBEAT_LIMIT s: it hung" ;;
 	silent) echo "# nothing from the outer VM for $((LIMIT + 120)) s: stopped it" ;;

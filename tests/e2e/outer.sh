@@ -20,6 +20,7 @@
 #                                  HANDLER for each line of the results until
 #                                  their end, or the VM is silent or hung
 #                                  (STALLED)
+#   outer_watch DIR IDLE HANDLER   outer_follow on DIR/results, DIR/heartbeat
 #
 # Each initramfs holds a static busybox, modules taken from the kernel
 # package KROOT (dependencies first), and an init script: outer-init, or
@@ -308,6 +309,16 @@ outer_follow() {
 		[[ -z $line ]] || "$handler" "${line%$'\r'}"
 		return 0
 	done
+}
+
+# outer_watch DIR IDLE HANDLER: outer_follow on the results of the outer VM
+# outer_start started with DIR, watching DIR/heartbeat. The reader, tail,
+# ends once timeout(1), and with it QEMU, has ended.
+outer_watch() {
+	local fd
+	exec {fd}< <(exec tail -n +1 -f --pid="$OUTER_PID" "$1/results")
+	outer_follow "$2" "$1/heartbeat" "$3" <&"$fd"
+	exec {fd}<&-
 }
 
 # outer_start KERNEL INITRD DIR LIMIT: boots the outer VM in the background,

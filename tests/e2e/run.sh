@@ -268,10 +268,7 @@ outer_round() {
 		"$OUTER_MEM" "$OUTER_CPUS" "$limit" "$idle"
 	start=$SECONDS OUTER_STATUS='' OUTER_FAILED=''
 	outer_start "$MRK_BZIMAGE" "$tmp/initrd" "$tmp" "$limit"
-	# tail ends once timeout(1), and with it QEMU, has ended.
-	exec {fd}< <(exec tail -n +1 -f --pid="$OUTER_PID" "$tmp/results")
-	outer_follow "$idle" "$tmp/heartbeat" relay_line <&"$fd"
-	exec {fd}<&-
+	outer_watch "$tmp" "$idle" relay_line
 	[[ $STALLED == wedged ]] && show_wedged
 	# timeout(1) passes SIGTERM on to QEMU, SIGKILL 10 s later
 	[[ -n $STALLED ]] && kill -TERM "$OUTER_PID"
