@@ -23,6 +23,11 @@
 # loader's start and the process's teardown (counted as the VMM's in the
 # table's last share row).
 #
+# The floor: bare_kvm.c --timing, once a round, the time the kernel's KVM
+# alone takes to make a VM with one vCPU ready to run and to tear it down
+# (no devices, no memory to speak of): what any VMM pays of the set-up and
+# teardown rows, and its share of microrun's main -> exit.
+#
 # QEMU: e2e-compare.sh's run of a program (the same kernel and command
 # line, the 9p root, its busybox initramfs tests/bench/qemu-init, with
 # Debian's modules for Debian's kernel and none for the other, which
@@ -37,7 +42,7 @@
 # more than the times). Environment as for e2e-compare.sh.
 #
 # The part on the real KVM is this script run as
-#   phases.sh --inner MICRORUN LINETIME DEBIAN_BZIMAGE DEBIAN_QINITRD MY_BZIMAGE MY_QINITRD
+#   phases.sh --inner MICRORUN LINETIME BARE_KVM DEBIAN_BZIMAGE DEBIAN_QINITRD MY_BZIMAGE MY_QINITRD
 set -u -o pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -74,21 +79,22 @@ qemu_true() {
 }
 
 phases_inner() {
-	local microrun=$1 k n qemu bz qinitrd itmp cmd
+	local microrun=$1 bare=$3 k n qemu bz qinitrd itmp cmd
 	# PHASES_TMP global: the EXIT trap runs after this function has returned.
 	LINETIME=$2 BOUND=()
-	declare -A kbz=([debian]=$3 [microrun.config]=$5 [acpi-off]=$5)
-	declare -A kinitrd=([debian]=$4 [microrun.config]=$6 [acpi-off]=$6)
+	declare -A kbz=([debian]=$4 [microrun.config]=$6 [acpi-off]=$6)
+	declare -A kinitrd=([debian]=$5 [microrun.config]=$7 [acpi-off]=$7)
 	PHASES_TMP=$(mktemp -d) || exit 1
 	trap 'for f in "${BOUND[@]}"; do umount "$f"; done; rm -rf "$PHASES_TMP"' EXIT
 	itmp=$PHASES_TMP
 	echo "note the VMMs ran on $(nproc) CPUs, kernel $(uname -r)"
 	qemu=$(command -v qemu-system-x86_64)
 	# shellcheck disable=SC2046 # paths without blanks, one a line
-	[[ -z ${BENCH_E2E_NESTED-} ]] || ram_copies "$microrun" "$qemu" "$3" "$5" "$4" "$6" \
+	[[ -z ${BENCH_E2E_NESTED-} ]] || ram_copies "$microrun" "$qemu" "$4" "$6" "$5" "$7" \
 		/usr/share/qemu/bios-microvm.bin $(libraries "$microrun") $(libraries "$qemu") \
-		$(module_files "$3" "$4")
+		$(module_files "$4" "$5")
 	for n in $(rounds); do
+		"$bare" --timing | sed "s/^/floor $n /"
 		for k in "${KERNELS[@]}"; do
 			bz=${kbz[$k]} qinitrd=${kinitrd[$k]} itmp=$PHASES_TMP/$k
 			mkdir -p "$itmp"
@@ -122,6 +128,11 @@ phases_table() {
 	}
 	BEGIN { W = "%-52s %-14s %-16s %-16s\n"; nm = split(marks, mark, " "); split("debian microrun.config acpi-off", kname, " ") }
 	$1 == "note" { sub(/^note /, "# "); print; next }
+	# floor N kvm-create MS kvm-teardown MS (round 0: the warm-up)
+	$1 == "floor" {
+		if ($2 > 0) for (kk = 1; kk <= 3; kk++) { add(kname[kk], "kcreate", $4); add(kname[kk], "kteardown", $6) }
+		next
+	}
 	$1 != "kernel" { next }
 	# kernel K run VMM WORK N FIRST MARK EXIT STATUS MAXRSS_KIB USER SYS
 	$3 == "run" {
@@ -153,11 +164,18 @@ phases_table() {
 				vmm = setup + handling + dev + after
 				add(k, "share", 100 * vmm / t[k, n, "exit"])
 				w = wall[k, "microrun", n]
+				# Paired: the outer VM slows down over its life, both alike.
+				if ((k, "qemu", n) in wall) add(k, "ratio", w / wall[k, "qemu", n])
 				add(k, "share-wall", 100 * (vmm + w - t[k, n, "exit"]) / w)
 				for (i = 1; i <= nk; i++) {
 					add(k, "n" kind[i], xc[k, n, kind[i]] + 0); add(k, "t" kind[i], xt[k, n, kind[i]] + 0)
 				}
 			}
+		}
+		for (kk = 1; kk <= 3; kk++) {
+			k = kname[kk]
+			if (cnt[k, "kcreate"] && cnt[k, "exit"])
+				add(k, "kfloor", 100 * (median(k, "kcreate") + median(k, "kteardown")) / median(k, "exit"))
 		}
 		printf "\n" W, "`true`, median of " runs " boots, ms", "Debian 6.1", "microrun.config", "same, acpi=off"
 		for (i = 1; i <= nm; i++) row("since main(): " mark[i], mark[i], "%.1f")
@@ -166,10 +184,14 @@ phases_table() {
 		row("device threads busy (9p, console, ...)", "devices", "%.1f")
 		row("after the VM'"'"'s end (teardown)", "after", "%.1f")
 		row("guest (first KVM_RUN -> VM end, minus the above)", "guest", "%.1f")
+		row("KVM alone (bare_kvm): a VM made ready to run", "kcreate", "%.1f")
+		row("KVM alone (bare_kvm): the VM torn down", "kteardown", "%.1f")
+		row("KVM alone: their share of microrun'"'"'s main -> exit, %", "kfloor", "%.2f")
 		row("VMM share of main -> exit, %", "share", "%.2f")
 		row("VMM share of fork -> exit (+ loader, exit), %", "share-wall", "%.2f")
 		row("fork -> exit (linetime), microrun", "microrun-wall", "%.0f")
 		row("fork -> exit (linetime), QEMU microvm", "qemu-wall", "%.0f")
+		row("fork -> exit, microrun / QEMU, ratio per round", "ratio", "%.3f")
 		for (i = 1; i <= nk; i++) {
 			row("exits: " kind[i] ", count", "n" kind[i], "%d")
 			if (!(kind[i] in nodev)) row("exits: " kind[i] ", handled in ms", "t" kind[i], "%.2f")
@@ -178,8 +200,8 @@ phases_table() {
 }
 
 phases_main() {
-	if [[ ${1-} == --inner && $# == 7 ]]; then
-		phases_inner "$2" "$3" "$4" "$5" "$6" "$7"
+	if [[ ${1-} == --inner && $# == 8 ]]; then
+		phases_inner "$2" "$3" "$4" "$5" "$6" "$7" "$8"
 		return
 	fi
 	bench_prepare "$@" || return 0
@@ -195,10 +217,11 @@ phases_main() {
 	gzip -dc "$myqinitrd" >"$tmp/qemu-builtin.cpio" || exit 1
 	myqinitrd=$tmp/qemu-builtin.cpio
 	cc -O2 -o "$tmp/linetime" "$here/linetime.c" || exit 1
+	cc -O2 -o "$tmp/bare_kvm" "$here/bare_kvm.c" || exit 1
 	echo "# $(date -u '+%F %H:%M UTC'); host: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg) at the start"
 	echo "# \`true\` on Debian $MRK_VERSION's bzImage and on $mybz, $MEM, 1 vCPU, on $MODE KVM ($WHY)"
 	[[ -z ${MICRORUN_TEST_KEEP-} ]] || echo "# raw figures kept in $tmp"
-	local start=$SECONDS inner=("$here/phases.sh" --inner "$MICRORUN" "$tmp/linetime" "$MRK_BZIMAGE"
+	local start=$SECONDS inner=("$here/phases.sh" --inner "$MICRORUN" "$tmp/linetime" "$tmp/bare_kvm" "$MRK_BZIMAGE"
 		"$qinitrd" "$mybz" "$myqinitrd")
 	if [[ $MODE == direct ]]; then
 		"${inner[@]}" >"$tmp/results"
