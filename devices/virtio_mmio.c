@@ -57,6 +57,24 @@ static void interrupt(struct virtio_mmio *t, uint32_t why)
 	update_irq(t);
 }
 
+/* The line may drive an edge-triggered pin, as on the PC: a cause that
+ * came after the driver read InterruptStatus and survives its ack (a
+ * configuration change while it handles a used buffer) must be a new edge.
+ * With the line left asserted it would never be seen, nor any interrupt
+ * after it: Linux's vm_interrupt() handles what it read, acks that, and
+ * waits for the next edge. */
+static void ack_interrupt(struct virtio_mmio *t, uint32_t value)
+{
+	bool cleared = t->interrupt_status & value;
+
+	t->interrupt_status &= ~value;
+	if (cleared && t->interrupt_status) {
+		t->ops.set_irq(t->ops.ctx, false);
+		t->irq_level = false;
+	}
+	update_irq(t);
+}
+
 /* The selected queue, or NULL when QueueSel names none (reads then give 0
  * and writes are dropped, 4.2.2.1). */
 static struct virtq *selected(struct virtio_mmio *t)
@@ -243,10 +261,7 @@ static void register_write(struct virtio_mmio *t, uint64_t reg, uint32_t value)
 	case VIRTIO_MMIO_DRIVER_FEATURES_SEL: t->driver_features_sel = value; break;
 	case VIRTIO_MMIO_QUEUE_SEL: t->queue_sel = value; break;
 	case VIRTIO_MMIO_QUEUE_NOTIFY: virtio_mmio_notify(t, value); break;
-	case VIRTIO_MMIO_INTERRUPT_ACK:
-		t->interrupt_status &= ~value;
-		update_irq(t);
-		break;
+	case VIRTIO_MMIO_INTERRUPT_ACK: ack_interrupt(t, value); break;
 	case VIRTIO_MMIO_STATUS: write_status(t, value); break;
 	case VIRTIO_MMIO_QUEUE_NUM: case VIRTIO_MMIO_QUEUE_READY:
 	case VIRTIO_MMIO_QUEUE_DESC_LOW: case VIRTIO_MMIO_QUEUE_DESC_HIGH:

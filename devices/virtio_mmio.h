@@ -47,7 +47,8 @@ struct virtio_device_ops {
 };
 
 struct virtio_mmio_ops {
-	/* Drive the interrupt line: asserted while InterruptStatus is non-zero. */
+	/* Drive the interrupt line: asserted while InterruptStatus is non-zero,
+	 * and lowered and raised again when an ack leaves a cause pending. */
 	void (*set_irq)(void *ctx, bool level);
 	/* The first thing the guest got wrong on this device, for the user:
 	 * `err` a negative errno giving detail, or 0. Called at most once

@@ -354,6 +354,30 @@ START_TEST(used_buffer_interrupt_and_ack)
 }
 END_TEST
 
+/* The race behind a dead console after a terminal resize: the driver's
+ * handler reads VRING, the device then adds CONFIG, the driver acks VRING.
+ * CONFIG must come as a new rising edge, and its ack must lower the line. */
+START_TEST(cause_left_by_an_ack_is_a_new_edge)
+{
+	bring_up(V1);
+	t.vq[0].used_idx = 1;
+	virtio_mmio_used(&t, 0);
+	uint32_t seen = rd(0x060);
+	ck_assert_uint_eq(seen, VIRTIO_MMIO_INT_VRING);
+	virtio_mmio_config_changed(&t);
+	ck_assert_uint_eq(irq_changes, 1); /* the line was up already */
+	wr(0x064, seen);
+	ck_assert_uint_eq(rd(0x060), VIRTIO_MMIO_INT_CONFIG);
+	ck_assert(irq);
+	ck_assert_uint_eq(irq_changes, 3); /* down, then up: an edge */
+	wr(0x064, 0); /* acks nothing: no edge */
+	ck_assert_uint_eq(irq_changes, 3);
+	wr(0x064, VIRTIO_MMIO_INT_CONFIG);
+	ck_assert(!irq);
+	ck_assert_uint_eq(irq_changes, 4);
+}
+END_TEST
+
 START_TEST(config_space_bounds_and_sizes)
 {
 	uint8_t b[8];
@@ -446,6 +470,7 @@ Suite *virtio_mmio_suite(void)
 	tcase_add_test(tc, notify_entry_point_checks_like_the_register);
 	tcase_add_test(tc, cmdline_param_format);
 	tcase_add_test(tc, used_buffer_interrupt_and_ack);
+	tcase_add_test(tc, cause_left_by_an_ack_is_a_new_edge);
 	tcase_add_test(tc, config_space_bounds_and_sizes);
 	tcase_add_test(tc, config_change_bumps_generation);
 	tcase_add_test(tc, odd_register_accesses_are_harmless);
