@@ -42,6 +42,11 @@ int arch_devices_start(struct vm *vm) __attribute__((warn_unused_result));
 /* Serves the devices' queues once more from the calling thread, for what
  * the guest queued just before it ended. */
 void arch_devices_flush(struct vm *vm);
+/* Tells the device threads to end and puts those running into `threads`
+ * (ARCH_MAX_DEVICE_THREADS at most) for the caller to join, kicking them
+ * (thread_kick_join); returns how many. */
+#define ARCH_MAX_DEVICE_THREADS 8
+unsigned arch_devices_stopping(struct vm *vm, pthread_t *threads);
 /* Per-vCPU set-up: CPUID, MSRs, local APIC, FPU. */
 int arch_vcpu_init(struct vm *vm, struct vcpu *v) __attribute__((warn_unused_result));
 /* The slow part of booting, which needs only guest memory and so can run

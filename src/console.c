@@ -29,8 +29,8 @@ static void keep_out(struct console *c)
 	c->len = 0;
 }
 
-/* `from_vcpu`: a vCPU thread is writing; it gives up once the run is
- * abandoned, while the main thread's final drain does not. */
+/* `from_vcpu`: a vCPU or device thread is writing; it gives up once the
+ * run is abandoned, while the main thread's final drain does not. */
 static void write_out(struct console *c, bool from_vcpu)
 {
 	const uint8_t *p = c->buf;
@@ -41,10 +41,10 @@ static void write_out(struct console *c, bool from_vcpu)
 		return;
 	}
 	c->len = 0;
-	while (left && !c->closed) {
+	/* Checked before each write, not after: a thread that goes on writing
+	 * once abandoned would block in the next write until kicked again. */
+	while (left && !c->closed && !(from_vcpu && atomic_load(&c->abandoned))) {
 		ssize_t n = write(c->out_fd, p, left);
-		if (from_vcpu && atomic_load(&c->abandoned))
-			return;
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {

@@ -15,10 +15,11 @@ void thread_kick_init(void)
 	sigaction(THREAD_KICK_SIGNAL, &sa, NULL);
 }
 
-void thread_kick_join(pthread_t t)
+void thread_kick_join(pthread_t *t, unsigned n)
 {
-	for (;;) {
-		pthread_kill(t, THREAD_KICK_SIGNAL);
+	while (n) {
+		for (unsigned i = 0; i < n; i++)
+			pthread_kill(t[i], THREAD_KICK_SIGNAL);
 		struct timespec deadline;
 		clock_gettime(CLOCK_REALTIME, &deadline);
 		deadline.tv_nsec += 10 * 1000 * 1000;
@@ -26,7 +27,11 @@ void thread_kick_join(pthread_t t)
 			deadline.tv_sec++;
 			deadline.tv_nsec -= 1000000000;
 		}
-		if (pthread_timedjoin_np(t, NULL, &deadline) == 0)
-			return;
+		/* Past the deadline each join only checks: one kick round. */
+		for (unsigned i = 0; i < n;)
+			if (pthread_timedjoin_np(t[i], NULL, &deadline) == 0)
+				t[i] = t[--n];
+			else
+				i++;
 	}
 }

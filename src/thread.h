@@ -12,8 +12,10 @@
 
 void thread_kick_init(void);
 
-/* Joins `t`, kicking it every 10 ms until it is gone, in case a kick lands
- * between two blocking calls. The thread must have been told to end. */
-void thread_kick_join(pthread_t t);
+/* Joins the `n` threads of `t`, kicking those left every 10 ms until all
+ * are gone: a kick may land between two blocking calls, and one thread may
+ * wait for a lock that another holds in a write to a stalled stdout, which
+ * only that one's kick ends. They must have been told to end. */
+void thread_kick_join(pthread_t *t, unsigned n);
 
 #endif

@@ -161,7 +161,8 @@ static void *vcpu_thread(void *arg)
 int vcpus_create(struct vm *vm, unsigned ncpus)
 {
 	vm->vcpus = calloc(ncpus, sizeof(*vm->vcpus));
-	if (!vm->vcpus)
+	vm->stopping = calloc(ncpus + ARCH_MAX_DEVICE_THREADS, sizeof(*vm->stopping));
+	if (!vm->vcpus || !vm->stopping)
 		return -ENOMEM;
 	vm->ncpus = ncpus;
 	for (unsigned i = 0; i < ncpus; i++) {
@@ -195,24 +196,26 @@ void vcpus_go(struct vm *vm)
 		vm_request_end(vm, VM_END_VCPU_FAILED); /* they stop, not hang */
 }
 
-/* Either KVM_RUN is interrupted by the signal, or it has not begun yet and
+/* Either KVM_RUN is interrupted by the kick, or it has not begun yet and
  * returns at once because of immediate_exit. A vCPU may also sit in a
- * device's write to a stdout nobody reads: the kick interrupts that, and
- * it is repeated until the thread is gone, in case the first one landed
- * between two writes. */
-static void stop_one(struct vcpu *v)
-{
-	v->run->immediate_exit = 1;
-	thread_kick_join(v->thread);
-	v->started = false;
-}
-
+ * write to a stdout nobody reads, or wait for a device's lock that the
+ * device's thread holds in such a write: so the device threads are kicked
+ * and joined together with the vCPUs, each until it is gone. */
 void vcpus_stop(struct vm *vm)
 {
+	unsigned n = 0;
+
 	vm_abandon_consoles(vm);
-	for (unsigned i = 0; i < vm->ncpus; i++)
-		if (vm->vcpus[i].started)
-			stop_one(&vm->vcpus[i]);
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		if (!v->started)
+			continue;
+		v->run->immediate_exit = 1;
+		v->started = false;
+		vm->stopping[n++] = v->thread;
+	}
+	n += arch_devices_stopping(vm, vm->stopping + n);
+	thread_kick_join(vm->stopping, n);
 }
 
 void vcpus_destroy(struct vm *vm)
@@ -225,7 +228,9 @@ void vcpus_destroy(struct vm *vm)
 			close(v->fd);
 	}
 	free(vm->vcpus);
+	free(vm->stopping);
 	vm->vcpus = NULL;
+	vm->stopping = NULL;
 }
 
 /* With -v; with --timing also the time their handling took. */

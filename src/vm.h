@@ -44,6 +44,7 @@ struct vm {
 	struct guest_mem mem;
 	struct bus pio, mmio;
 	struct vcpu *vcpus;
+	pthread_t *stopping;  /* room for every vCPU and device thread (vcpus_stop) */
 	unsigned ncpus;
 	atomic_int end;
 	int end_fd;           /* eventfd: readable once `end` is set */

@@ -466,18 +466,38 @@ static void close_device(struct pc_virtio *v)
 	}
 }
 
-/* Stops the device threads first: none may serve a queue while its slot
- * goes away. */
-void pc_virtio_destroy(struct arch_vm *a)
+_Static_assert(ARCH_MAX_DEVICE_THREADS >= PC_MAX_VIRTIO, "a thread per virtio device");
+
+static unsigned stop_threads(struct arch_vm *a, pthread_t *threads)
 {
 	uint64_t one = 1;
+	unsigned n = 0;
 
 	if (a->io_stop_fd >= 0 && write(a->io_stop_fd, &one, sizeof(one)) < 0)
 		mr_info("cannot stop the virtio threads: %s", strerror(errno));
 	for (unsigned i = 0; i < a->nvirtio; i++) {
 		struct pc_virtio *v = &a->virtio[i];
 		if (v->io_running)
-			thread_kick_join(v->io_thread); /* it may be writing to a stalled stdout */
+			threads[n++] = v->io_thread;
+		v->io_running = false;
+	}
+	return n;
+}
+
+unsigned arch_devices_stopping(struct vm *vm, pthread_t *threads)
+{
+	return stop_threads(vm->arch, threads);
+}
+
+/* Stops the device threads first, if vcpus_stop() did not: none may serve
+ * a queue while its slot goes away. */
+void pc_virtio_destroy(struct arch_vm *a)
+{
+	pthread_t threads[PC_MAX_VIRTIO];
+
+	thread_kick_join(threads, stop_threads(a, threads)); /* a write may stall */
+	for (unsigned i = 0; i < a->nvirtio; i++) {
+		struct pc_virtio *v = &a->virtio[i];
 		close_device(v);
 		close_fd(v->irq_fd);
 		for (unsigned q = 0; q < VIRTIO_MAX_QUEUES; q++)

@@ -6,11 +6,11 @@
 
 GUEST_DIR   := tests/guests
 GUEST_OUT   := $(BUILD)/guests
-GUEST_NAMES := bootcheck hello panic triplefault halt spin echo unhandled status hvc \
+GUEST_NAMES := bootcheck hello panic triplefault halt spin echo unhandled status hvc hvcflood \
 	vblk vhostile v9p vcons
 # Guests that drive virtio devices link the driver (virtio.c), and parts
 # of their own as the rules below the link rule say.
-GUEST_VIRTIO_NAMES := vblk vhostile v9p vcons
+GUEST_VIRTIO_NAMES := vblk vhostile v9p vcons hvcflood
 GUEST_PARTS := virtio blk hostile_random p9client p9hostile
 GUEST_PART_OBJS := $(GUEST_PARTS:%=$(GUEST_OUT)/obj/%.o)
 

@@ -673,26 +673,32 @@ t_missing_kernel() {
 	err_message "$k"
 }
 
-# SIGTERM while stdout is a pipe nobody reads: the vCPU is stuck in write(2)
-# to a full pipe, and microrun must still end at once with 143. The test
-# holds the fifo open read-write so microrun's open does not wait, and never
-# reads it; it waits (bounded) until a microrun thread sleeps in pipe_write.
+# t_stalled_reader GUEST WCHANS [ARGS...]: SIGTERM while stdout is a pipe
+# nobody reads, once a thread of microrun sleeps in each kernel function of
+# WCHANS, a comma-separated list (names in /proc/PID/task/*/wchan): a vCPU
+# in write(2) to the full pipe (pipe_write), or a device thread there
+# holding its device's lock while a vCPU waits for it (pipe_write,futex).
+# microrun must still end at once with 143. The test holds the fifo open
+# read-write so microrun's open does not wait, and never reads it.
 t_stalled_reader() {
-	local fifo=$D/fifo fd bg pid
-	need "$G/$1"
+	local fifo=$D/fifo guest=$1 wchans=$2 fd bg pid
+	shift 2
+	need "$G/$guest"
 	mkfifo "$fifo" || { fail "mkfifo failed"; return; }
 	exec {fd}<>"$fifo"
 	bounded sh -c 'echo $$ >"$1"; shift; exec "$@"' sh "$D/pid" \
-		"$MR" --no-shell -k "$G/$1" >"$fifo" 2>"$D/err" </dev/null &
+		"$MR" --no-shell -k "$G/$guest" "$@" >"$fifo" 2>"$D/err" </dev/null &
 	bg=$!
 	# Filling the pipe takes the emulated guest 2 s idle, 11 s on a loaded
 	# 2-core machine: poll (gently, not to slow the guest) until LIMIT-5.
-	if timeout $((LIMIT - 5)) sh -c 'until [ -s "$1" ] && grep -qs pipe_write /proc/$(cat "$1")/task/*/wchan; do sleep 0.1; done' \
-		sh "$D/pid"; then
+	# shellcheck disable=SC2016,SC2086 # $1 is the inner shell's; WCHANS split
+	if timeout $((LIMIT - 5)) sh -c 'f=$1; shift
+		seen() { for w; do grep -qs "$w" /proc/"$(cat "$f")"/task/*/wchan || return 1; done; }
+		until [ -s "$f" ] && seen "$@"; do sleep 0.1; done' sh "$D/pid" ${wchans//,/ }; then
 		pid=$(cat "$D/pid")
 		kill -s TERM "$pid"
 	else
-		fail "microrun never blocked writing to the full pipe"
+		fail "microrun's threads never all slept in: $wchans"
 		kill -s KILL "$(cat "$D/pid")" 2>/dev/null
 	fi
 	wait "$bg"
@@ -830,7 +836,9 @@ add "empty kernel file: status 1" t_bad_kernel empty
 add "truncated bzImage (600 bytes): status 1" t_bad_kernel truncated
 add "random-bytes kernel: status 1" t_bad_kernel random
 add "unprivileged user without /dev/kvm access: status 1, says how to fix" t_kvm_denied
-add "spin.elf into a pipe nobody reads, SIGTERM: status 143" t_stalled_reader spin.elf
+add "spin.elf into a pipe nobody reads, SIGTERM: status 143" t_stalled_reader spin.elf pipe_write
+add "hvcflood.elf -a console=hvc0 into a pipe nobody reads, the console's thread in write(2), the vCPU waiting for its lock; SIGTERM: status 143" \
+	t_stalled_reader hvcflood.elf pipe_write,futex -a console=hvc0
 add "halt.elf -d DISK as root: every thread without capabilities, no_new_privs, seccomp" \
 	t_confined halt.elf
 add "halt.elf -d DISK --no-seccomp as root: capabilities dropped, no seccomp filter" \
