@@ -563,6 +563,26 @@ START_TEST(each_port_has_its_own_sink)
 }
 END_TEST
 
+/* Linux's hvc put_chars() waits for each port 0 buffer by polling, with
+ * interrupts off: an interrupt for it would find no work, and 100,000 of
+ * those in a row make Linux disable the IRQ ("nobody cared"), and the
+ * console's input with it. Other ports' writers sleep until it comes. */
+START_TEST(port_0_output_raises_no_interrupt)
+{
+	struct vbuf b;
+
+	handshake();
+	b = buffer(1, "log", 3, R);
+	transmit(1, &b, 1);
+	ck_assert(!irq);
+	ck_assert_uint_eq(vmdrv_read(&t, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+	b = buffer(PORT1_TX, "out", 3, R);
+	transmit(PORT1_TX, &b, 1);
+	ck_assert_uint_eq(take_interrupt(), VIRTIO_MMIO_INT_VRING);
+	expect_sink(0, "log", 3);
+}
+END_TEST
+
 START_TEST(emergency_write_outputs_one_byte)
 {
 	uint8_t one = 'Z';
@@ -957,6 +977,7 @@ Suite *virtio_console_suite(void)
 	tcase_add_test(tc, console_output_reaches_the_sink_byte_exact);
 	tcase_add_test(tc, a_full_transmit_queue_in_one_kick);
 	tcase_add_test(tc, each_port_has_its_own_sink);
+	tcase_add_test(tc, port_0_output_raises_no_interrupt);
 	tcase_add_test(tc, emergency_write_outputs_one_byte);
 	tcase_add_test(tc, input_goes_only_into_posted_buffers);
 	tcase_add_test(tc, input_waits_for_the_guest_to_open_the_port);
